@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+DEFAULT_HEADER = (
+    "You are subscribed to {{ topic }} for {{ account }}. "
+    "This information has recently been updated, and is now available."
+)
+DEFAULT_FOOTER = (
+    "This email was sent to {{ recipient }} using Tidings, on behalf of: "
+    "{{ account }} · {{ postal_address }}"
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. America/New_York).")
+
+
+class Account(models.Model):
+    """An organization that publishes: the tenant every topic, subscriber and bulletin belongs to."""
+
+    code = models.CharField(
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9_]+$", "Use capital letters, digits and _.")],
+        help_text="Short code such as USSTATEBPA.",
+    )
+    name = models.CharField(max_length=200)
+    postal_address = models.CharField(max_length=300, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    sender_name = models.CharField(max_length=200, blank=True)
+    sender_address = models.EmailField()
+    header_template = models.TextField(default=DEFAULT_HEADER)
+    footer_template = models.TextField(default=DEFAULT_FOOTER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Send(models.Model):
+    """One piece of outgoing mail to many recipients: a bulletin, a list relay, a notice."""
+
+    BULLETIN = "bulletin"
+    LIST_POST = "list_post"
+    KINDS = [(BULLETIN, "bulletin"), (LIST_POST, "list post")]
+
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+    STATES = [(SENDING, "sending"), (PAUSED, "paused"), (CANCELLED, "cancelled"), (DONE, "done")]
+
+    kind = models.CharField(max_length=16, choices=KINDS)
+    state = models.CharField(max_length=16, choices=STATES, default=SENDING)
+    bulletin = models.ForeignKey(
+        "bulletins.Bulletin", models.CASCADE, null=True, blank=True, related_name="sends"
+    )
+    mailing_list = models.ForeignKey(
+        "lists.MailingList", models.CASCADE, null=True, blank=True, related_name="sends"
+    )
+    # The finished message for sends whose content is the same for every recipient (list relays).
+    message = models.BinaryField(null=True, blank=True)
+    mail_from = models.CharField(max_length=320, blank=True, help_text="Envelope sender.")
+    created = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} send #{self.pk}"
+
+
+class Delivery(models.Model):
+    """One recipient of one send, and what happened to the message for them."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    STATES = [
+        (QUEUED, "queued"),
+        (SENDING, "sending"),
+        (SENT, "sent"),
+        (DEFERRED, "deferred"),
+        (FAILED, "failed"),
+        (CANCELLED, "cancelled"),
+    ]
+    TERMINAL = (SENT, FAILED, CANCELLED)
+
+    send = models.ForeignKey(Send, models.CASCADE, related_name="deliveries")
+    address = models.CharField(max_length=320)
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    # The topic this recipient gets the bulletin for (the first of its topics they follow).
+    topic = models.ForeignKey("topics.Topic", models.SET_NULL, null=True, blank=True)
+    state = models.CharField(max_length=16, choices=STATES, default=QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_reply = models.TextField(blank=True, help_text="The relay's last answer, or the error.")
+    message_id = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["send", "address"], name="delivery_unique_recipient"),
+        ]
+        indexes = [
+            # Serves the worker's claim: rows due in a state, oldest first.
+            models.Index(fields=["state", "next_attempt_at"], name="delivery_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.state})"

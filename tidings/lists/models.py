@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.db import models
+
+from tidings.accounts.models import validate_time_zone
+
+
+class MailingList(models.Model):
+    OPEN = "open"
+    HELD = "held"
+    COMMENT_MODES = [(OPEN, "comments appear at once"), (HELD, "comments are held for review")]
+
+    account = models.ForeignKey(
+        "accounts.Account", models.CASCADE, null=True, blank=True, related_name="lists"
+    )
+    name = models.SlugField(max_length=64, unique=True, help_text="Local part of the address.")
+    address = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    subject_tag = models.CharField(max_length=64, blank=True, help_text="e.g. [wanabidii]")
+    footer = models.TextField(blank=True)
+    archive_public = models.BooleanField(default=True)
+    comment_moderation = models.CharField(max_length=8, choices=COMMENT_MODES, default=OPEN)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+    @property
+    def list_id(self) -> str:
+        return f"{self.name}.{self.domain}"
+
+    @property
+    def bounces_address(self) -> str:
+        return f"{self.name}-bounces@{self.domain}"
+
+
+class Member(models.Model):
+    mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="members")
+    address = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailing_list", "address"], name="member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class ListSender(models.Model):
+    """A sender the list treats specially; for now, the accept-list of allowed posters."""
+
+    ACCEPT = "accept"
+    ACTIONS = [(ACCEPT, "always accept")]
+
+    mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="senders")
+    address = models.EmailField()
+    action = models.CharField(max_length=16, choices=ACTIONS, default=ACCEPT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailing_list", "address"], name="list_sender_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.address}"
+
+
+class ListMessage(models.Model):
+    """What a list decided about one message posted to it, and why."""
+
+    ACCEPTED = "accepted"
+    HELD = "held"
+    DISCARDED = "discarded"
+    STATUSES = [(ACCEPTED, "accepted"), (HELD, "held"), (DISCARDED, "discarded")]
+
+    mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="messages")
+    inbound = models.ForeignKey("inbound.InboundMessage", models.CASCADE, related_name="list_messages")
+    status = models.CharField(max_length=16, choices=STATUSES)
+    rule = models.CharField(max_length=64, blank=True, help_text="The rule that decided.")
+    reason = models.TextField(blank=True)
+    sender = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailing_list", "inbound"], name="list_message_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.subject}"

@@ -1,0 +1,134 @@
+"""Tidings settings, all read from the environment (see README "Configuration")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+from tidings.lib.env import env_bool, env_int, env_str, secret
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("TIDINGS_DATA_DIR", str(Path.cwd() / "data"))).resolve()
+
+SECRET_KEY = secret("TIDINGS_SECRET_KEY", DATA_DIR, "secret_key")
+DEBUG = env_bool("TIDINGS_DEBUG", False)
+
+BASE_URL = env_str("TIDINGS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+MAIL_DOMAIN = env_str("TIDINGS_MAIL_DOMAIN", "tidings.localhost").lower()
+LISTS_DOMAIN = env_str("TIDINGS_LISTS_DOMAIN", f"lists.{MAIL_DOMAIN}").lower()
+
+# Where outbound mail goes: smtp://user:password@host:port. Empty: Tidings' own SMTP server,
+# which delivers list mail locally and captures everything else in the outbox.
+SMTP_RELAY = env_str("TIDINGS_SMTP_RELAY", "")
+SMTP_LISTEN = env_str("TIDINGS_SMTP_LISTEN", "127.0.0.1:2525")
+# Password with which the delivery worker authenticates to Tidings' own SMTP server to have
+# mail for other domains captured; generated once, never an open relay.
+SMTP_CAPTURE_SECRET = secret("TIDINGS_SMTP_CAPTURE_SECRET", DATA_DIR, "smtp_capture_secret")
+SMTP_MAX_MESSAGE_SIZE = env_int("TIDINGS_SMTP_MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
+
+ALLOWED_HOSTS = [h for h in env_str("TIDINGS_ALLOWED_HOSTS", "").split(",") if h]
+ALLOWED_HOSTS += [urlsplit(BASE_URL).hostname or "localhost", "localhost", "127.0.0.1", "[::1]"]
+CSRF_TRUSTED_ORIGINS = [f"{urlsplit(BASE_URL).scheme}://{urlsplit(BASE_URL).netloc}"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "tidings.accounts",
+    "tidings.topics",
+    "tidings.subscribers",
+    "tidings.bulletins",
+    "tidings.delivery",
+    "tidings.inbound",
+    "tidings.lists",
+    "tidings.archive",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tidings.urls"
+WSGI_APPLICATION = "tidings.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tidings.sqlite3'}"),
+        conn_max_age=env_int("TIDINGS_DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        # Several processes (web, SMTP server, workers) share the file: WAL lets readers run
+        # beside one writer, IMMEDIATE takes the write lock at BEGIN so a claim never has to
+        # upgrade a read lock (the cause of "database is locked" under concurrency).
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # Tests use a file too, so threads and processes in a test see the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Serve straight from the apps' static folders: no collectstatic step before `tidings serve`.
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "admin:login"
+
+# How long signed links in mail stay valid.
+UNSUBSCRIBE_LINK_MAX_AGE = env_int("TIDINGS_UNSUBSCRIBE_LINK_DAYS", 180) * 86400
+
+# Delivery worker tuning.
+DELIVERY_CHUNK_SIZE = env_int("TIDINGS_DELIVERY_CHUNK_SIZE", 100)
+DELIVERY_LEASE_SECONDS = env_int("TIDINGS_DELIVERY_LEASE_SECONDS", 300)
+DELIVERY_MAX_ATTEMPTS = env_int("TIDINGS_DELIVERY_MAX_ATTEMPTS", 8)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"tidings": {"handlers": ["console"], "level": env_str("TIDINGS_LOG_LEVEL", "INFO")}},
+}

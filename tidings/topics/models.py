@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.db import models
+
+from tidings.accounts.models import Account
+
+
+class Category(models.Model):
+    account = models.ForeignKey(Account, models.CASCADE, related_name="categories")
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey("self", models.CASCADE, null=True, blank=True, related_name="children")
+
+    class Meta:
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="category_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(models.Model):
+    account = models.ForeignKey(Account, models.CASCADE, related_name="topics")
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=100, blank=True)
+    code = models.CharField(max_length=64, help_text="Unique within the account, e.g. USSTATEBPA_12")
+    description = models.TextField(blank=True)
+    listed = models.BooleanField(default=True, help_text="Shown on the public subscribe page.")
+    categories = models.ManyToManyField(Category, blank=True, related_name="topics")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "code"], name="topic_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tidings import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("subscriptions/", include("tidings.subscribers.urls")),
+    path("outbox/", include("tidings.inbound.urls")),
+    path("lists/", include("tidings.archive.urls")),
+]

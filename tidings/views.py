@@ -1,0 +1,9 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tidings.lists.models import MailingList
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    lists = MailingList.objects.filter(archive_public=True).order_by("name")
+    return render(request, "home.html", {"lists": lists})
