@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tidings.inbound",
     "tidings.lists",
     "tidings.archive",
+    "tidings.ops",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the apps' static folders: no collectstatic step before `tidings serve`.
 WHITENOISE_USE_FINDERS = True
 
@@ -130,5 +132,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"tidings": {"handlers": ["console"], "level": env_str("TIDINGS_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "tidings": {"handlers": ["console"], "level": env_str("TIDINGS_LOG_LEVEL", "INFO")}
+    },
 }

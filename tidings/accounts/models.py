@@ -22,7 +22,7 @@ def validate_time_zone(value: str) -> None:
 
 
 class Account(models.Model):
-    """An organization that publishes: the tenant every topic, subscriber and bulletin belongs to."""
+    """An organization that publishes: the tenant that owns topics, subscribers and bulletins."""
 
     code = models.CharField(
         max_length=32,

@@ -17,7 +17,9 @@ class Bulletin(models.Model):
     FORMATS = [(MARKDOWN, "Markdown"), (HTML, "HTML")]
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="bulletins")
-    subject = models.CharField(max_length=300, help_text="The title; mail subjects are '{topic}: {title}'.")
+    subject = models.CharField(
+        max_length=300, help_text="The title; mail subjects are '{topic}: {title}'."
+    )
     body = models.TextField()
     body_format = models.CharField(max_length=16, choices=FORMATS, default=MARKDOWN)
     topics = models.ManyToManyField(Topic, related_name="bulletins")

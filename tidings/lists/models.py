@@ -89,7 +89,9 @@ class ListMessage(models.Model):
     STATUSES = [(ACCEPTED, "accepted"), (HELD, "held"), (DISCARDED, "discarded")]
 
     mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="messages")
-    inbound = models.ForeignKey("inbound.InboundMessage", models.CASCADE, related_name="list_messages")
+    inbound = models.ForeignKey(
+        "inbound.InboundMessage", models.CASCADE, related_name="list_messages"
+    )
     status = models.CharField(max_length=16, choices=STATUSES)
     rule = models.CharField(max_length=64, blank=True, help_text="The rule that decided.")
     reason = models.TextField(blank=True)

@@ -42,3 +42,20 @@ def unsubscribe_all(subscriber: Subscriber) -> None:
         if subscriber.status != Subscriber.UNSUBSCRIBED:
             subscriber.status = Subscriber.UNSUBSCRIBED
             subscriber.save(update_fields=["status"])
+
+
+def set_topics(subscriber: Subscriber, topics: list[Topic]) -> None:
+    """Make the subscriber follow exactly these topics; choosing any confirms the address."""
+    for topic in topics:
+        if topic.account_id != subscriber.account_id:
+            raise ValidationError(f"Topic {topic.code} belongs to another account.")
+    with transaction.atomic():
+        subscriber.subscriptions.exclude(topic__in=topics).delete()
+        for topic in topics:
+            Subscription.objects.get_or_create(subscriber=subscriber, topic=topic)
+        # The signed link that leads here is only ever mailed to this address, so choosing topics
+        # is consent enough: it confirms a pending address and lifts an earlier unsubscribe.
+        if topics and subscriber.status != Subscriber.CONFIRMED:
+            subscriber.status = Subscriber.CONFIRMED
+            subscriber.confirmed_at = timezone.now()
+            subscriber.save(update_fields=["status", "confirmed_at"])

@@ -8,7 +8,9 @@ from tidings.accounts.models import Account
 class Category(models.Model):
     account = models.ForeignKey(Account, models.CASCADE, related_name="categories")
     name = models.CharField(max_length=200)
-    parent = models.ForeignKey("self", models.CASCADE, null=True, blank=True, related_name="children")
+    parent = models.ForeignKey(
+        "self", models.CASCADE, null=True, blank=True, related_name="children"
+    )
 
     class Meta:
         verbose_name_plural = "categories"
@@ -24,7 +26,9 @@ class Topic(models.Model):
     account = models.ForeignKey(Account, models.CASCADE, related_name="topics")
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=100, blank=True)
-    code = models.CharField(max_length=64, help_text="Unique within the account, e.g. USSTATEBPA_12")
+    code = models.CharField(
+        max_length=64, help_text="Unique within the account, e.g. USSTATEBPA_12"
+    )
     description = models.TextField(blank=True)
     listed = models.BooleanField(default=True, help_text="Shown on the public subscribe page.")
     categories = models.ManyToManyField(Category, blank=True, related_name="topics")

@@ -1,0 +1,87 @@
+import time
+
+from django.core.management.base import BaseCommand
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tidings.delivery.actions import send_counts
+from tidings.delivery.models import Delivery, Send
+from tidings.lib.commands import add_json_flag, get_or_error, output
+
+
+def describe(send: Send) -> dict[str, object]:
+    what = (
+        send.bulletin.subject
+        if send.bulletin
+        else (send.mailing_list.address if send.mailing_list else "")
+    )
+    return {
+        "send": send.pk,
+        "kind": send.kind,
+        "state": send.state,
+        "what": what,
+        "created": send.created.isoformat(),
+        "finished": send.finished_at.isoformat() if send.finished_at else None,
+        "counts": send_counts(send),
+    }
+
+
+class Command(BaseCommand):
+    help = "Show how sends are doing: recent sends, or one send's counts (--follow for a live bar)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("send", nargs="?", type=int, help="send id")
+        parser.add_argument("--follow", action="store_true", help="Show a live progress bar.")
+        parser.add_argument("--limit", type=int, default=20)
+        add_json_flag(parser)
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        if options["send"] is None:
+            sends = Send.objects.select_related("bulletin", "mailing_list").order_by("-id")
+            rows = [describe(s) for s in sends[: options["limit"]]]
+            if options["json"]:
+                output(self, options, {"sends": rows}, "")
+                return
+            table = Table("send", "kind", "state", "what", "sent", "deferred", "failed", "total")
+            for r in rows:
+                c = r["counts"]
+                assert isinstance(c, dict)
+                table.add_row(
+                    str(r["send"]), str(r["kind"]), str(r["state"]), str(r["what"])[:50],
+                    str(c["sent"]), str(c["deferred"]), str(c["failed"]), str(c["total"]),
+                )  # fmt: skip
+            Console(file=self.stdout).print(table)
+            return
+        send = get_or_error(Send, "send", pk=options["send"])
+        if options["follow"] and not options["json"]:
+            self.follow(send)
+        data = describe(send)
+        c = data["counts"]
+        assert isinstance(c, dict)
+        text = (
+            f"send #{send.pk} ({send.kind}, {send.state}): {c['sent']} sent, "
+            f"{c['deferred']} deferred, {c['failed']} failed, "
+            f"{c['queued'] + c['sending']} waiting, {c['cancelled']} cancelled, of {c['total']}"
+        )
+        output(self, options, data, text)
+
+    def follow(self, send: Send) -> None:
+        columns = (
+            TextColumn("send #{task.fields[send]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=Console(file=self.stdout)) as progress:
+            task = progress.add_task("send", total=None, send=send.pk, detail="")
+            while True:
+                send.refresh_from_db()
+                c = send_counts(send)
+                done = sum(c[s] for s in Delivery.TERMINAL)
+                detail = f"sent {c['sent']} · deferred {c['deferred']} · failed {c['failed']}"
+                progress.update(task, total=c["total"], completed=done, detail=detail)
+                if send.state != Send.SENDING:
+                    break
+                time.sleep(0.5)

@@ -1,0 +1,30 @@
+import logging
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from tidings.inbound.smtpd import make_controller, parse_listen
+from tidings.lib.stopping import StopFlag
+
+log = logging.getLogger("tidings.smtpd")
+
+
+class Command(BaseCommand):
+    help = "Run Tidings' SMTP server: list addresses, bounces, commands, captured outbox."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--listen", default=settings.SMTP_LISTEN, help="host:port (default %(default)s)"
+        )
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        host, port = parse_listen(options["listen"])
+        stop = StopFlag().install()
+        controller = make_controller(host, port)
+        controller.start()
+        log.info("SMTP server listening on %s:%s", host, port)
+        try:
+            stop.event.wait()
+        finally:
+            controller.stop()
+            log.info("SMTP server stopped")

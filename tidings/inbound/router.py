@@ -1,0 +1,107 @@
+"""The router's step: take one stored message and hand it to whatever its recipients are."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import timedelta
+from email import message_from_bytes
+from email.errors import MissingHeaderBodySeparatorDefect
+from email.message import EmailMessage
+from email.policy import default
+
+from django.db import transaction
+from django.utils import timezone
+
+from tidings.inbound import addresses
+from tidings.inbound.models import InboundMessage
+from tidings.lists.relay import receive_post
+from tidings.subscribers.actions import unsubscribe_all
+from tidings.subscribers.models import Subscriber
+
+log = logging.getLogger("tidings.router")
+
+LEASE = timedelta(minutes=5)
+
+
+def parse(raw: bytes) -> tuple[EmailMessage | None, str]:
+    """Return the parsed message, or None and the reason it can't be handled."""
+    try:
+        msg = message_from_bytes(raw, policy=default)
+    except Exception as exc:  # the parser is lenient; anything it raises means garbage
+        return None, f"unparseable: {exc}"
+    assert isinstance(msg, EmailMessage)
+    if not raw.strip():
+        return None, "empty message"
+    if any(isinstance(d, MissingHeaderBodySeparatorDefect) for d in msg.defects):
+        return None, "no header/body separator: the headers are damaged"
+    if not msg.get_all("From"):
+        return None, "no From header"
+    try:
+        str(msg["From"])
+        str(msg.get("Subject", ""))
+    except Exception as exc:
+        return None, f"undecodable header: {exc}"
+    return msg, ""
+
+
+def claim() -> InboundMessage | None:
+    now = timezone.now()
+    with transaction.atomic():
+        candidate = (
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(state__in=[InboundMessage.NEW, InboundMessage.ROUTING])
+            .exclude(state=InboundMessage.ROUTING, lease_until__gte=now)
+            .order_by("id")
+            .only("id")
+            .first()
+        )
+        if candidate is None:
+            return None
+        InboundMessage.objects.filter(pk=candidate.pk).update(
+            state=InboundMessage.ROUTING, lease_until=now + LEASE
+        )
+    return InboundMessage.objects.get(pk=candidate.pk)
+
+
+def route(message: InboundMessage) -> tuple[str, list[str]]:
+    """Route a claimed message; return its final state and what was done."""
+    msg, problem = parse(bytes(message.raw))
+    if msg is None:
+        return InboundMessage.MALFORMED, [problem]
+    notes = []
+    for rcpt in message.local_rcpts:
+        dest = addresses.resolve(rcpt)
+        if dest is None:
+            notes.append(f"{rcpt}: nothing answers to this address any more")
+        elif dest.kind == addresses.LIST:
+            assert dest.mailing_list is not None
+            fresh, _ = parse(bytes(message.raw))  # each list changes its own copy
+            assert fresh is not None
+            decision = receive_post(dest.mailing_list, message, fresh)
+            notes.append(f"{rcpt}: {decision.status} ({decision.rule}) {decision.reason}")
+        elif dest.kind == addresses.UNSUBSCRIBE:
+            subscriber = Subscriber.objects.filter(pk=dest.ident).first()
+            if subscriber is not None:
+                unsubscribe_all(subscriber)
+            notes.append(f"{rcpt}: unsubscribed subscriber #{dest.ident}")
+        else:
+            notes.append(f"{rcpt}: {dest.kind} message kept for bounce processing")
+    return InboundMessage.DONE, notes
+
+
+def route_one() -> bool:
+    """Route the oldest waiting message; return False when there was none."""
+    message = claim()
+    if message is None:
+        return False
+    try:
+        state, notes = route(message)
+    except Exception:
+        # Dead letter: kept with the reason, never lost, never blocking the queue.
+        log.exception("routing message #%s failed", message.pk)
+        state, notes = InboundMessage.FAILED, [traceback.format_exc(limit=5)]
+    InboundMessage.objects.filter(pk=message.pk).update(
+        state=state, lease_until=None, notes="\n".join(notes)[:10000]
+    )
+    return True

@@ -1,0 +1,188 @@
+"""What a list does with a post: decide by its rules, then relay it and archive it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+
+from tidings.archive.actions import archive_post
+from tidings.bulletins.email import POLICY
+from tidings.delivery.models import Delivery, Send
+from tidings.inbound.models import InboundMessage
+from tidings.lib.mail import header_addresses, normalize
+from tidings.lists.models import ListMessage, ListSender, MailingList, Member
+
+# Headers a relayed message must not carry over: the list sets its own, and signatures break
+# once the subject and body change.
+REPLACED_HEADERS = (
+    "List-Id", "List-Post", "List-Help", "List-Subscribe", "List-Unsubscribe",
+    "List-Unsubscribe-Post", "List-Archive", "List-Owner", "Archived-At", "Precedence",
+    "Return-Path", "DKIM-Signature", "Errors-To",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str
+    rule: str
+    reason: str
+
+
+def sender_candidates(msg: EmailMessage, mail_from: str) -> list[str]:
+    values = [str(v) for name in ("From", "Sender") for v in msg.get_all(name, [])]
+    candidates = header_addresses(values)
+    if mail_from:
+        candidates.append(normalize(mail_from).lower())
+    return candidates
+
+
+def decide(mailing_list: MailingList, msg: EmailMessage, mail_from: str) -> Decision:
+    """Run the list's rules in order; the first that decides wins and says why."""
+    been_there = [str(v).strip().lower() for v in msg.get_all("X-BeenThere", [])]
+    if mailing_list.address.lower() in been_there:
+        return Decision(
+            ListMessage.DISCARDED, "loop", "The message already passed through this list."
+        )
+    candidates = sender_candidates(msg, mail_from)
+    accepted = ListSender.objects.filter(
+        mailing_list=mailing_list, action=ListSender.ACCEPT, address__in=candidates
+    ).exists()
+    if accepted:
+        return Decision(ListMessage.ACCEPTED, "accept-list", "The sender is on the accept-list.")
+    shown = candidates[0] if candidates else "an unknown sender"
+    return Decision(
+        ListMessage.HELD,
+        "not-on-accept-list",
+        f"{shown} is not allowed to post to {mailing_list.address}; held for a moderator.",
+    )
+
+
+def archive_url(mailing_list: MailingList) -> str:
+    return settings.BASE_URL + reverse("archive:index", args=[mailing_list.name])
+
+
+def default_footer(mailing_list: MailingList) -> str:
+    return (
+        f'You received this message because you are a member of the "{mailing_list.name}" list '
+        f"({mailing_list.address}).\nArchive: {archive_url(mailing_list)}"
+    )
+
+
+def tag_subject(mailing_list: MailingList, msg: EmailMessage) -> None:
+    """Add the subject tag once: never "[a] Re: [a]"."""
+    subject = str(msg.get("Subject", ""))
+    tag = mailing_list.subject_tag
+    if tag and tag.lower() not in subject.lower():
+        subject = f"{tag} {subject}".strip()
+    del msg["Subject"]
+    msg["Subject"] = subject
+
+
+def _append_footer(part: EmailMessage, footer: str) -> None:
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):
+        return  # unknown charset: leave the part as it came rather than damage it
+    if part.get_content_type() == "text/html":
+        from django.utils.html import escape, linebreaks
+
+        block = f'<div class="list-footer">{linebreaks(escape(footer))}</div>'
+        lowered = content.lower()
+        at = lowered.rfind("</body>")
+        content = content[:at] + block + content[at:] if at >= 0 else content + block
+        part.set_content(content, subtype="html", cte="quoted-printable")
+    else:
+        part.set_content(content.rstrip("\n") + "\n\n-- \n" + footer + "\n", cte="quoted-printable")
+
+
+def add_footer(msg: EmailMessage, footer: str) -> None:
+    """Append the footer to the message's text, in every alternative."""
+    if not footer:
+        return
+    content_type = msg.get_content_type()
+    if content_type in ("text/plain", "text/html"):
+        _append_footer(msg, footer)
+    elif content_type == "multipart/alternative":
+        for part in msg.iter_parts():
+            if isinstance(part, EmailMessage) and part.get_content_type() in (
+                "text/plain",
+                "text/html",
+            ):
+                _append_footer(part, footer)
+    elif msg.is_multipart():
+        first = next(iter(msg.iter_parts()), None)
+        if isinstance(first, EmailMessage):
+            add_footer(first, footer)
+
+
+def list_headers(mailing_list: MailingList, msg: EmailMessage, permalink: str) -> None:
+    for name in REPLACED_HEADERS:
+        del msg[name]
+    url = archive_url(mailing_list)
+    label = mailing_list.display_name or mailing_list.name
+    msg["List-Id"] = f'"{label}" <{mailing_list.list_id}>'
+    msg["List-Post"] = f"<mailto:{mailing_list.address}>"
+    msg["List-Help"] = f"<{url}>"
+    msg["List-Subscribe"] = f"<{url}>"
+    msg["List-Unsubscribe"] = f"<{url}>"
+    msg["List-Archive"] = f"<{url}>"
+    msg["Archived-At"] = f"<{permalink}>"
+    msg["Precedence"] = "list"
+    msg["X-BeenThere"] = mailing_list.address
+
+
+def _queue_members(send: Send, mailing_list: MailingList, message_id: str) -> int:
+    delivery = Delivery._meta.db_table
+    member = Member._meta.db_table
+    sql = f"""
+        INSERT INTO {delivery}
+            (send_id, address, subscriber_id, topic_id, state, attempts, last_reply, message_id)
+        SELECT %s, m.address, NULL, NULL, %s, 0, '', %s
+        FROM {member} m
+        WHERE m.mailing_list_id = %s AND LOWER(m.address) <> LOWER(%s)
+    """  # noqa: S608 - table names come from models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, mailing_list.address]
+        )
+        return cursor.rowcount
+
+
+def receive_post(
+    mailing_list: MailingList, inbound: InboundMessage, msg: EmailMessage
+) -> ListMessage:
+    """Decide about a post; if accepted, archive it and queue it for every member, atomically."""
+    with transaction.atomic():
+        existing = ListMessage.objects.filter(mailing_list=mailing_list, inbound=inbound).first()
+        if existing is not None:  # routed before a crash: never relay twice
+            return existing
+        decision = decide(mailing_list, msg, inbound.mail_from)
+        candidates = sender_candidates(msg, inbound.mail_from)
+        record = ListMessage.objects.create(
+            mailing_list=mailing_list,
+            inbound=inbound,
+            status=decision.status,
+            rule=decision.rule,
+            reason=decision.reason,
+            sender=candidates[0] if candidates else "",
+            subject=str(msg.get("Subject", ""))[:500],
+        )
+        if decision.status != ListMessage.ACCEPTED:
+            return record
+        tag_subject(mailing_list, msg)
+        post = archive_post(mailing_list, msg, inbound=inbound)
+        permalink = settings.BASE_URL + reverse("archive:post", args=[mailing_list.name, post.slug])
+        list_headers(mailing_list, msg, permalink)
+        add_footer(msg, mailing_list.footer or default_footer(mailing_list))
+        send = Send.objects.create(
+            kind=Send.LIST_POST,
+            mailing_list=mailing_list,
+            message=msg.as_bytes(policy=POLICY),
+            mail_from=mailing_list.bounces_address,
+        )
+        _queue_members(send, mailing_list, str(msg.get("Message-ID", "")))
+        return record

@@ -1,0 +1,74 @@
+import logging
+import os
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from tidings.lib.stopping import StopFlag
+
+log = logging.getLogger("tidings.serve")
+
+
+class Command(BaseCommand):
+    help = "Run everything: web server, SMTP server and workers, until Ctrl-C or SIGTERM."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--http", default="127.0.0.1:8000", help="web host:port (%(default)s)")
+        parser.add_argument(
+            "--smtp", default=settings.SMTP_LISTEN, help="SMTP host:port (%(default)s)"
+        )
+        parser.add_argument("--workers", type=int, default=2, help="worker processes (%(default)s)")
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="Don't apply migrations first."
+        )
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        if not options["no_migrate"]:
+            call_command("migrate", interactive=False, verbosity=0)
+        # Children read the SMTP address from the environment so that the workers' default
+        # relay (Tidings' own server) is the one this command starts.
+        env = {**os.environ, "TIDINGS_SMTP_LISTEN": options["smtp"]}
+        commands = {
+            "web": ["web", "--listen", options["http"]],
+            "smtpd": ["smtpd", "--listen", options["smtp"]],
+        }
+        for n in range(options["workers"]):
+            commands[f"worker-{n + 1}"] = ["worker"]
+        stop = StopFlag().install()
+        children: dict[str, subprocess.Popen[bytes]] = {}
+
+        def start(name: str) -> None:
+            argv = [sys.executable, "-m", "tidings", *commands[name]]
+            # A process group of its own: the terminal's Ctrl-C reaches serve, which then
+            # stops each child in order rather than all at once.
+            children[name] = subprocess.Popen(argv, env=env, start_new_session=True)  # noqa: S603
+
+        for name in commands:
+            start(name)
+        self.stdout.write(
+            f"Tidings is running: web http://{options['http']}/  SMTP {options['smtp']}"
+        )
+        try:
+            while not stop.wait(1.0):
+                for name, child in list(children.items()):
+                    if child.poll() is not None:
+                        log.warning("%s exited with %s; restarting it", name, child.returncode)
+                        time.sleep(1)
+                        start(name)
+        finally:
+            for child in children.values():
+                if child.poll() is None:
+                    child.terminate()
+            deadline = time.monotonic() + 15
+            for name, child in children.items():
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    log.warning("%s did not stop in time; killing it", name)
+                    child.kill()
+                    child.wait()
+            self.stdout.write("Tidings stopped.")

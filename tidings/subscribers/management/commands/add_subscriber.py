@@ -1,0 +1,35 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand
+
+from tidings.accounts.models import Account
+from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
+from tidings.subscribers.actions import subscribe
+from tidings.topics.models import Topic
+
+
+class Command(BaseCommand):
+    help = "Subscribe addresses to topics (confirmed: the operator vouches for them)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("emails", nargs="+", metavar="EMAIL")
+        parser.add_argument("--account", required=True, help="account code")
+        parser.add_argument(
+            "--topic", required=True, action="append", help="topic code (repeatable)"
+        )
+        parser.add_argument("--pending", action="store_true", help="Leave them unconfirmed.")
+        add_json_flag(parser)
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        account = get_or_error(Account, "account", code=options["account"])
+        topics = [get_or_error(Topic, "topic", account=account, code=c) for c in options["topic"]]
+        done = []
+        for email in options["emails"]:
+            try:
+                subscriber = subscribe(account, email, topics, confirmed=not options["pending"])
+            except ValidationError as exc:
+                raise as_command_error(exc) from None
+            done.append(
+                {"id": subscriber.pk, "email": subscriber.email, "status": subscriber.status}
+            )
+        text = "\n".join(f"Subscribed {d['email']} ({d['status']})." for d in done)
+        output(self, options, {"subscribers": done}, text)
