@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tidings.inbound import addresses
 from tidings.inbound.models import InboundMessage
-from tidings.lists.relay import receive_post
+from tidings.lists.relay import hold_malformed, receive_post
 from tidings.subscribers.actions import unsubscribe_all
 from tidings.subscribers.models import Subscriber
 
@@ -68,6 +68,10 @@ def route(message: InboundMessage) -> tuple[str, list[str]]:
     """Route a claimed message; return its final state and what was done."""
     msg, problem = parse(bytes(message.raw))
     if msg is None:
+        for rcpt in message.local_rcpts:
+            dest = addresses.resolve(rcpt)
+            if dest is not None and dest.kind == addresses.LIST and dest.mailing_list is not None:
+                hold_malformed(dest.mailing_list, message, problem)
         return InboundMessage.MALFORMED, [problem]
     notes = []
     for rcpt in message.local_rcpts:

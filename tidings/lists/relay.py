@@ -186,3 +186,19 @@ def receive_post(
         )
         _queue_members(send, mailing_list, str(msg.get("Message-ID", "")))
         return record
+
+
+def hold_malformed(mailing_list: MailingList, inbound: InboundMessage, problem: str) -> ListMessage:
+    """Hold a post the router could not parse, so a moderator sees it with the reason."""
+    record, _ = ListMessage.objects.get_or_create(
+        mailing_list=mailing_list,
+        inbound=inbound,
+        defaults={
+            "status": ListMessage.HELD,
+            "rule": "malformed",
+            "reason": f"The message is malformed: {problem}",
+            "sender": inbound.mail_from,
+            "subject": inbound.subject,
+        },
+    )
+    return record

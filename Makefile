@@ -1,0 +1,40 @@
+# Two commands do all the set-up: `make demo` runs Tidings, `make test` runs every test.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+# The PostgreSQL run of the suite; pytest-django creates and drops test_tidings on it.
+PG_URL ?= postgres://root@127.0.0.1:5432/tidings
+# Tests keep their SQLite file and secrets apart from the demo's data.
+TEST_ENV := TIDINGS_DATA_DIR=$(CURDIR)/data/test
+
+.PHONY: install demo serve test lint test-sqlite test-postgres clean
+
+$(BIN)/tidings: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/tidings
+
+demo: install
+	$(BIN)/tidings demo
+
+serve: install
+	$(BIN)/tidings serve
+
+lint: install
+	$(BIN)/ruff format --check tidings tests
+	$(BIN)/ruff check tidings tests
+	$(BIN)/mypy tidings
+
+test-sqlite: install
+	$(TEST_ENV) $(BIN)/python -m pytest -q
+
+test-postgres: install
+	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) data *.egg-info

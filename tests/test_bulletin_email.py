@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import datetime
+from email import message_from_bytes
+from email.policy import default
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tidings.bulletins.actions import create_bulletin
+from tidings.bulletins.email import BulletinRenderer, format_published
+
+PUBLISHED = datetime(2015, 12, 1, 12, 38, tzinfo=ZoneInfo("America/New_York"))
+
+
+@pytest.fixture
+def bulletin(account, topic):  # type: ignore[no-untyped-def]
+    b = create_bulletin(
+        account,
+        subject="United States & Cuba Hold Migration Talks",
+        body="Media Note\nOffice of the Spokesperson\n\nThe talks were **productive**.\n\n<script>x</script>",
+        topics=[topic],
+    )
+    b.published_at = PUBLISHED
+    return b
+
+
+def render(bulletin, topic, bob):  # type: ignore[no-untyped-def]
+    msg = BulletinRenderer(bulletin).message_for(
+        topic=topic, recipient=bob.email, subscriber_id=bob.pk, message_id="<m1@tidings.localhost>"
+    )
+    parsed = message_from_bytes(msg.as_bytes(), policy=default)
+    return parsed
+
+
+def test_it_formats_the_publication_time_in_the_account_zone(bulletin):  # type: ignore[no-untyped-def]
+    assert format_published(bulletin) == "12/01/2015 12:38 PM EST"
+
+
+def test_it_builds_a_multipart_alternative_with_list_headers(bulletin, topic, bob):  # type: ignore[no-untyped-def]
+    msg = render(bulletin, topic, bob)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["Subject"] == "Press Releases: United States & Cuba Hold Migration Talks"
+    assert msg["From"].addresses[0].display_name == "U.S. Department of State"
+    assert msg["From"].addresses[0].addr_spec == "usstatebpa@tidings.localhost"
+    assert msg["Message-ID"] == "<m1@tidings.localhost>"
+    assert msg["Date"].datetime == PUBLISHED
+    assert msg["List-Id"] == '"Press Releases" <usstatebpa-1.tidings.localhost>'
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    https, mailto = [v.strip(" <>") for v in msg["List-Unsubscribe"].split(",")]
+    assert https.startswith("http://127.0.0.1:8000/subscriptions/one-click/")
+    assert mailto.startswith(f"mailto:unsubscribe+{bob.pk}.")
+
+
+def test_it_fills_header_time_body_and_footer_into_both_parts(bulletin, topic, bob):  # type: ignore[no-untyped-def]
+    msg = render(bulletin, topic, bob)
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    header = "You are subscribed to Press Releases for U.S. Department of State."
+    footer = "This email was sent to bob@example.org using Tidings, on behalf of: U.S. Department"
+    for part in (text, html):
+        assert header in part
+        assert "12/01/2015 12:38 PM EST" in part
+        assert footer in part
+        assert "Manage Subscriptions" in part
+    assert "The talks were **productive**." in text
+    assert "<strong>productive</strong>" in html
+    assert "<script>" not in html
+    assert "United States &amp; Cuba" in html
+
+
+def test_it_links_to_pages_that_work(client, bulletin, topic, bob):  # type: ignore[no-untyped-def]
+    msg = render(bulletin, topic, bob)
+    text = msg.get_body(("plain",)).get_content()
+    manage = next(line for line in text.splitlines() if line.startswith("Manage Subscriptions: "))
+    unsubscribe = next(line for line in text.splitlines() if line.startswith("Unsubscribe: "))
+    for line in (manage, unsubscribe):
+        path = line.split(": ", 1)[1].removeprefix("http://127.0.0.1:8000")
+        assert client.get(path).status_code == 200

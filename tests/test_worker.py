@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.utils import timezone
+
+from tests.smtp_helpers import free_port
+from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.bulletins.models import Bulletin
+from tidings.delivery.models import Delivery, Send
+from tidings.delivery.smtp import Relay
+from tidings.delivery.worker import process_chunk
+from tidings.subscribers.actions import unsubscribe_all
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Sink:
+    """An SMTP server that keeps what it gets and answers RCPT with a chosen reply per address."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, str] = {}
+        self.received: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        reply = self.replies.get(address, "250 OK")
+        if reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return reply
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 2.0.0 Ok: queued as ABC123"
+
+
+@pytest.fixture
+def sink():  # type: ignore[no-untyped-def]
+    handler = Sink()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.relay = Relay("127.0.0.1", port, start_tls=False)  # type: ignore[attr-defined]
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def send(account, topic, bob):  # type: ignore[no-untyped-def]
+    bulletin = create_bulletin(account, subject="Notice", body="Body text.", topics=[topic])
+    return publish_bulletin(bulletin)
+
+
+def test_it_sends_and_records_the_relay_reply(sink, send):  # type: ignore[no-untyped-def]
+    assert process_chunk(sink.relay) == 1
+
+    row = Delivery.objects.get(send=send)
+    assert row.state == Delivery.SENT
+    assert "queued as ABC123" in row.last_reply
+    ((mail_from, rcpts, data),) = sink.received
+    assert rcpts == ["bob@example.org"]
+    assert mail_from.startswith(f"bounce+{row.pk}.")
+    assert row.message_id.encode() in data
+
+
+def test_it_finishes_the_send_and_the_bulletin(sink, send):  # type: ignore[no-untyped-def]
+    process_chunk(sink.relay)
+    process_chunk(sink.relay)
+
+    send.refresh_from_db()
+    assert send.state == Send.DONE
+    assert Bulletin.objects.get(pk=send.bulletin_id).status == Bulletin.SENT
+
+
+def test_it_fails_a_permanent_refusal_with_the_reply(sink, send):  # type: ignore[no-untyped-def]
+    sink.replies["bob@example.org"] = "550 5.1.1 No such user"
+    process_chunk(sink.relay)
+
+    row = Delivery.objects.get(send=send)
+    assert row.state == Delivery.FAILED
+    assert row.last_reply == "550 5.1.1 No such user"
+
+
+def test_it_defers_a_temporary_refusal_with_backoff(sink, send):  # type: ignore[no-untyped-def]
+    sink.replies["bob@example.org"] = "451 4.3.0 Try later"
+    process_chunk(sink.relay)
+
+    row = Delivery.objects.get(send=send)
+    assert row.state == Delivery.DEFERRED
+    assert row.attempts == 1
+    assert row.next_attempt_at > timezone.now()
+    assert process_chunk(sink.relay) == 0  # not due yet
+
+
+def test_it_defers_when_the_relay_is_down(send):  # type: ignore[no-untyped-def]
+    process_chunk(Relay("127.0.0.1", free_port(), start_tls=False))
+
+    row = Delivery.objects.get(send=send)
+    assert row.state == Delivery.DEFERRED
+    assert "connection failed" in row.last_reply
+
+
+def test_it_takes_back_rows_whose_lease_expired(sink, send):  # type: ignore[no-untyped-def]
+    Delivery.objects.filter(send=send).update(
+        state=Delivery.SENDING, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    process_chunk(sink.relay)
+    assert Delivery.objects.get(send=send).state == Delivery.SENT
+
+
+def test_it_leaves_a_live_lease_alone(sink, send):  # type: ignore[no-untyped-def]
+    Delivery.objects.filter(send=send).update(
+        state=Delivery.SENDING, lease_until=timezone.now() + timedelta(minutes=5)
+    )
+    assert process_chunk(sink.relay) == 0
+    assert sink.received == []
+
+
+def test_it_sends_nothing_to_someone_who_left_after_the_snapshot(sink, send, bob):  # type: ignore[no-untyped-def]
+    unsubscribe_all(bob)
+    process_chunk(sink.relay)
+
+    assert Delivery.objects.get(send=send).state == Delivery.CANCELLED
+    assert sink.received == []
