@@ -49,4 +49,4 @@ def text_part(msg: EmailMessage) -> str:
     assert part is not None
     content = part.get_content()
     assert isinstance(content, str)
-    return content
+    return content.replace("\r\n", "\n")  # as a mail client shows it
