@@ -86,7 +86,9 @@ def test_it_carries_the_press_release_to_members_and_the_archive(
     ) in text
     assert len(captured_for("dave@example.com")) == 1
 
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
     index = fetch(opener, f"{live_server.url}/lists/wanabidii/")
     assert "Tuesday, 1 December 2015" in index
     assert SUBJECT in index

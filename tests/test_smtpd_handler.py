@@ -50,7 +50,9 @@ def test_it_authenticates_only_the_local_secret(settings):  # type: ignore[no-un
 def test_it_captures_mail_sent_with_the_secret_over_a_socket(settings, wanabidii):  # type: ignore[no-untyped-def]
     with tidings_smtpd(settings) as port, smtplib.SMTP("127.0.0.1", port) as client:
         client.login(CAPTURE_USERNAME, settings.SMTP_CAPTURE_SECRET)
-        client.sendmail("a@tidings.localhost", ["x@example.org"], b"From: a@tidings.localhost\r\n\r\nhi\r\n")
+        client.sendmail(
+            "a@tidings.localhost", ["x@example.org"], b"From: a@tidings.localhost\r\n\r\nhi\r\n"
+        )
 
     stored = InboundMessage.objects.get()
     assert stored.captured
@@ -65,6 +67,8 @@ def test_it_answers_451_when_it_cannot_store(settings, wanabidii, monkeypatch): 
     monkeypatch.setattr("tidings.inbound.smtpd.store_message", broken)
     with tidings_smtpd(settings) as port, smtplib.SMTP("127.0.0.1", port) as client:
         with pytest.raises(smtplib.SMTPDataError) as error:
-            client.sendmail("a@example.com", [wanabidii.address], b"From: a@example.com\r\n\r\nhi\r\n")
+            client.sendmail(
+                "a@example.com", [wanabidii.address], b"From: a@example.com\r\n\r\nhi\r\n"
+            )
     assert error.value.smtp_code == 451
     assert not InboundMessage.objects.exists()

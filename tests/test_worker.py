@@ -31,7 +31,9 @@ class Sink:
         return reply
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
         return "250 2.0.0 Ok: queued as ABC123"
 
 

@@ -1,0 +1,128 @@
+"""Tidings as an operator runs it: real processes, a fresh data directory, real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.smtp_helpers import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def env(tmp_path):  # type: ignore[no-untyped-def]
+    http, smtp = free_port(), free_port()
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TIDINGS_", "DATABASE_URL", "DJANGO_"))
+    }
+    environ |= {
+        "TIDINGS_DATA_DIR": str(tmp_path / "data"),
+        "TIDINGS_BASE_URL": f"http://127.0.0.1:{http}",
+        "TIDINGS_SMTP_LISTEN": f"127.0.0.1:{smtp}",
+        "HTTP_PORT": str(http),
+    }
+    return environ
+
+
+def tidings(env, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    return subprocess.run(
+        [sys.executable, "-m", "tidings", *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=check,
+    )  # fmt: skip
+
+
+def wait_for(url: str, text: str, seconds: float = 45) -> str:
+    deadline = time.monotonic() + seconds
+    page = ""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                page = response.read().decode()
+            if text in page:
+                return page
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{text!r} never appeared at {url}; last page:\n{page[:2000]}")
+
+
+def test_it_runs_the_demo_chain_under_serve_and_stops_on_sigterm(env):  # type: ignore[no-untyped-def]
+    seeded = tidings(env, "demo", "--no-serve")
+    assert "Published the press release" in seeded.stdout
+    base = env["TIDINGS_BASE_URL"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tidings", "serve", "--http", f"127.0.0.1:{env['HTTP_PORT']}",
+         "--smtp", env["TIDINGS_SMTP_LISTEN"], "--no-migrate"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        page = wait_for(f"{base}/lists/wanabidii/", "Tuesday, 1 December 2015")
+        assert "[wanabidii] Press Releases: United States and Cuba Hold Migration Talks" in page
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "Tidings stopped." in output
+
+    status = json.loads(tidings(env, "status", "--json").stdout)
+    kinds = {s["kind"]: s for s in status["sends"]}
+    assert kinds["bulletin"]["counts"]["sent"] == 2  # the list and reader@example.org
+    assert kinds["list_post"]["counts"]["sent"] == 3  # the list's three members
+
+
+def test_it_does_the_whole_chain_from_the_command_line(env, tmp_path):  # type: ignore[no-untyped-def]
+    tidings(env, "migrate", "--verbosity", "0")
+    tidings(env, "create-account", "--code", "CITYNEWS", "--name", "City of Springfield",
+            "--sender-address", "news@tidings.localhost", "--time-zone", "America/Chicago")  # fmt: skip
+    topic = json.loads(tidings(env, "create-topic", "--account", "CITYNEWS", "--name", "Road Closures",
+                               "--json").stdout)  # fmt: skip
+    created = json.loads(tidings(env, "create-list", "springfield", "--json").stdout)
+    assert created["address"] == "springfield@lists.tidings.localhost"
+    tidings(env, "add-member", "springfield", "homer@example.org")
+    tidings(env, "allow-sender", "springfield", "news@tidings.localhost")
+    tidings(env, "add-subscriber", "--account", "CITYNEWS", "--topic", topic["code"],
+            "springfield@lists.tidings.localhost")  # fmt: skip
+    release = tmp_path / "closure.md"
+    release.write_text(
+        "Main Street Closed Saturday\n\nMain Street is closed from 8 am for the parade.\n"
+    )
+    published = json.loads(tidings(env, "publish", str(release), "--account", "CITYNEWS",
+                                   "--topic", topic["code"], "--json").stdout)  # fmt: skip
+    assert published["recipients"] == 1
+
+    smtpd = subprocess.Popen([sys.executable, "-m", "tidings", "smtpd"], env=env, cwd=ROOT)
+    try:
+        time.sleep(1.5)
+        tidings(env, "worker", "--once")
+    finally:
+        smtpd.send_signal(signal.SIGTERM)
+        smtpd.wait(timeout=15)
+    assert smtpd.returncode == 0
+
+    sends = json.loads(tidings(env, "status", "--json").stdout)["sends"]
+    assert [(s["kind"], s["state"], s["counts"]["sent"]) for s in sends] == [
+        ("list_post", "done", 1),
+        ("bulletin", "done", 1),
+    ]
+
+
+def test_it_explains_bad_input_on_the_command_line(env):  # type: ignore[no-untyped-def]
+    tidings(env, "migrate", "--verbosity", "0")
+    result = tidings(env, "create-account", "--code", "bad code", "--name", "X",
+                     "--sender-address", "not-an-address", check=False)  # fmt: skip
+    assert result.returncode != 0
+    assert "code:" in result.stderr
+    assert "sender_address:" in result.stderr
+    missing = tidings(env, "create-topic", "--account", "NOPE", "--name", "T", check=False)
+    assert "No account NOPE." in missing.stderr
