@@ -18,7 +18,10 @@ def bulletin(account, topic):  # type: ignore[no-untyped-def]
     b = create_bulletin(
         account,
         subject="United States & Cuba Hold Migration Talks",
-        body="Media Note\nOffice of the Spokesperson\n\nThe talks were **productive**.\n\n<script>x</script>",
+        body=(
+            "Media Note\nOffice of the Spokesperson\n\n"
+            "The talks were **productive**.\n\n<script>x</script>"
+        ),
         topics=[topic],
     )
     b.published_at = PUBLISHED

@@ -84,9 +84,10 @@ def test_it_runs_the_demo_chain_under_serve_and_stops_on_sigterm(env):  # type: 
 def test_it_does_the_whole_chain_from_the_command_line(env, tmp_path):  # type: ignore[no-untyped-def]
     tidings(env, "migrate", "--verbosity", "0")
     tidings(env, "create-account", "--code", "CITYNEWS", "--name", "City of Springfield",
-            "--sender-address", "news@tidings.localhost", "--time-zone", "America/Chicago")  # fmt: skip
-    topic = json.loads(tidings(env, "create-topic", "--account", "CITYNEWS", "--name", "Road Closures",
-                               "--json").stdout)  # fmt: skip
+            "--sender-address", "news@tidings.localhost",
+            "--time-zone", "America/Chicago")  # fmt: skip
+    topic = json.loads(tidings(env, "create-topic", "--account", "CITYNEWS",
+                               "--name", "Road Closures", "--json").stdout)  # fmt: skip
     created = json.loads(tidings(env, "create-list", "springfield", "--json").stdout)
     assert created["address"] == "springfield@lists.tidings.localhost"
     tidings(env, "add-member", "springfield", "homer@example.org")

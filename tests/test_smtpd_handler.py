@@ -65,10 +65,11 @@ def test_it_answers_451_when_it_cannot_store(settings, wanabidii, monkeypatch): 
         raise OSError("disk full")
 
     monkeypatch.setattr("tidings.inbound.smtpd.store_message", broken)
-    with tidings_smtpd(settings) as port, smtplib.SMTP("127.0.0.1", port) as client:
-        with pytest.raises(smtplib.SMTPDataError) as error:
-            client.sendmail(
-                "a@example.com", [wanabidii.address], b"From: a@example.com\r\n\r\nhi\r\n"
-            )
+    with (
+        tidings_smtpd(settings) as port,
+        smtplib.SMTP("127.0.0.1", port) as client,
+        pytest.raises(smtplib.SMTPDataError) as error,
+    ):
+        client.sendmail("a@example.com", [wanabidii.address], b"From: a@example.com\r\n\r\nhi\r\n")
     assert error.value.smtp_code == 451
     assert not InboundMessage.objects.exists()

@@ -85,7 +85,7 @@ def route(message: InboundMessage) -> tuple[str, list[str]]:
             decision = receive_post(dest.mailing_list, message, fresh)
             notes.append(f"{rcpt}: {decision.status} ({decision.rule}) {decision.reason}")
         elif dest.kind == addresses.UNSUBSCRIBE:
-            subscriber = Subscriber.objects.filter(pk=dest.ident).first()
+            subscriber = Subscriber.objects.filter(pk=dest.ident or 0).first()
             if subscriber is not None:
                 unsubscribe_all(subscriber)
             notes.append(f"{rcpt}: unsubscribed subscriber #{dest.ident}")

@@ -1,4 +1,5 @@
 import time
+from typing import IO, cast
 
 from django.core.management.base import BaseCommand
 from rich.console import Console
@@ -51,7 +52,7 @@ class Command(BaseCommand):
                     str(r["send"]), str(r["kind"]), str(r["state"]), str(r["what"])[:50],
                     str(c["sent"]), str(c["deferred"]), str(c["failed"]), str(c["total"]),
                 )  # fmt: skip
-            Console(file=self.stdout).print(table)
+            Console(file=cast(IO[str], self.stdout)).print(table)
             return
         send = get_or_error(Send, "send", pk=options["send"])
         if options["follow"] and not options["json"]:
@@ -74,7 +75,7 @@ class Command(BaseCommand):
             TextColumn("{task.fields[detail]}"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=Console(file=self.stdout)) as progress:
+        with Progress(*columns, console=Console(file=cast(IO[str], self.stdout))) as progress:
             task = progress.add_task("send", total=None, send=send.pk, detail="")
             while True:
                 send.refresh_from_db()
