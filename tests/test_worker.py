@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -9,6 +10,7 @@ from django.utils import timezone
 from tests.smtp_helpers import free_port
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.bulletins.models import Bulletin
+from tidings.delivery.actions import send_message
 from tidings.delivery.models import Delivery, Send
 from tidings.delivery.smtp import Relay
 from tidings.delivery.worker import process_chunk
@@ -125,3 +127,16 @@ def test_it_sends_nothing_to_someone_who_left_after_the_snapshot(sink, send, bob
 
     assert Delivery.objects.get(send=send).state == Delivery.CANCELLED
     assert sink.received == []
+
+
+def test_it_sends_a_queued_notice_as_is(sink, account):  # type: ignore[no-untyped-def]
+    msg = EmailMessage()
+    msg["From"] = "tidings@tidings.localhost"
+    msg["Subject"] = "Please confirm"
+    msg["Message-ID"] = "<notice1@tidings.localhost>"
+    msg.set_content("Confirm here.")
+    send_message(msg, ["x@example.org", "x@example.org", "y@example.org"])
+    process_chunk(sink.relay)
+
+    assert sorted(r for _, (r,), _ in sink.received) == ["x@example.org", "y@example.org"]
+    assert all(b"Confirm here." in data for _, _, data in sink.received)

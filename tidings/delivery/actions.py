@@ -1,8 +1,23 @@
 from __future__ import annotations
 
+from email.message import EmailMessage
+
+from django.db import transaction
 from django.db.models import Count
 
+from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
+
+
+def send_message(msg: EmailMessage, recipients: list[str]) -> Send:
+    """Queue one finished message (a notice, a confirmation request) for the workers to send."""
+    with transaction.atomic():
+        send = Send.objects.create(kind=Send.NOTICE, message=msg.as_bytes(policy=POLICY))
+        Delivery.objects.bulk_create(
+            Delivery(send=send, address=address, message_id=str(msg.get("Message-ID", "")))
+            for address in dict.fromkeys(recipients)
+        )
+    return send
 
 
 def send_counts(send: Send) -> dict[str, int]:

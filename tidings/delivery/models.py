@@ -8,7 +8,8 @@ class Send(models.Model):
 
     BULLETIN = "bulletin"
     LIST_POST = "list_post"
-    KINDS = [(BULLETIN, "bulletin"), (LIST_POST, "list post")]
+    NOTICE = "notice"
+    KINDS = [(BULLETIN, "bulletin"), (LIST_POST, "list post"), (NOTICE, "notice")]
 
     SENDING = "sending"
     PAUSED = "paused"
@@ -24,7 +25,8 @@ class Send(models.Model):
     mailing_list = models.ForeignKey(
         "lists.MailingList", models.CASCADE, null=True, blank=True, related_name="sends"
     )
-    # The finished message for sends whose content is the same for every recipient (list relays).
+    # The finished message for sends whose content is the same for every recipient (list relays,
+    # notices such as confirmation requests).
     message = models.BinaryField(null=True, blank=True)
     mail_from = models.CharField(max_length=320, blank=True, help_text="Envelope sender.")
     created = models.DateTimeField(auto_now_add=True)
