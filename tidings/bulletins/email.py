@@ -15,7 +15,7 @@ from django.utils import timezone
 from tidings.bulletins.models import Bulletin
 from tidings.inbound.addresses import unsubscribe_address
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
-from tidings.lib.tokens import make_token
+from tidings.lib.tokens import sign_id
 from tidings.topics.models import Topic
 
 # Lines up to 998 octets, CRLF endings: what SMTP wants on the wire.
@@ -29,7 +29,7 @@ def format_published(bulletin: Bulletin) -> str:
 
 
 def subscriber_links(subscriber_id: int) -> dict[str, str]:
-    token = make_token("subscriber", subscriber_id)
+    token = sign_id("subscriber", subscriber_id)
     base = settings.BASE_URL
     return {
         "manage_url": base + reverse("subscribers:manage", args=[token]),

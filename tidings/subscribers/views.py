@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tidings.lib.tokens import BadToken, read_token
+from tidings.lib.tokens import BadToken, unsign_id
 from tidings.subscribers import actions
 from tidings.subscribers.forms import TopicsForm
 from tidings.subscribers.models import Subscriber
@@ -17,10 +17,8 @@ from tidings.subscribers.models import Subscriber
 
 def subscriber_from_token(token: str) -> Subscriber:
     """Return the subscriber a link names; raise BadToken or Http404."""
-    value = read_token("subscriber", token, settings.UNSUBSCRIBE_LINK_MAX_AGE)
-    if not isinstance(value, int):
-        raise BadToken("This link is not valid.")
-    return get_object_or_404(Subscriber.objects.select_related("account"), pk=value)
+    ident = unsign_id("subscriber", token, settings.UNSUBSCRIBE_LINK_MAX_AGE)
+    return get_object_or_404(Subscriber.objects.select_related("account"), pk=ident)
 
 
 def bad_link(request: HttpRequest, error: BadToken) -> HttpResponse:
