@@ -358,3 +358,9 @@ def test_it_rejects_an_overlong_comment(post: Post) -> None:
     with pytest.raises(ValidationError) as e:
         add_comment(post, name="Carol", email="carol@example.net", body="x" * 10001)
     assert "body" in e.value.message_dict
+
+
+def test_it_serves_the_stylesheet(client):  # type: ignore[no-untyped-def]
+    response = client.get("/static/tidings.css")
+    assert response.status_code == 200
+    assert b"font" in b"".join(response.streaming_content)
