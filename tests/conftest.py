@@ -48,3 +48,35 @@ def wanabidii(account: Account, topic: Topic) -> MailingList:
     add_member(mailing_list, "dave@example.com", "Dave")
     subscribe(account, mailing_list.address, [topic], confirmed=True)
     return mailing_list
+
+
+@pytest.fixture
+def page(live_server, settings):  # type: ignore[no-untyped-def]
+    """A page in the machine's Chromium (never a downloaded browser), for browser tests."""
+    import os
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test
+    # body are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    settings.BASE_URL = live_server.url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(java_script_enabled=False)
+        yield context.new_page()
+        context.close()
+        browser.close()
