@@ -160,8 +160,9 @@ def process_chunk(relay: Relay | None = None) -> int:
 def step() -> bool:
     """Do one unit of background work: route one received message or send one chunk."""
     from tidings.inbound.router import route_one
+    from tidings.ops.periodic import run_due
 
-    return route_one() or process_chunk() > 0
+    return route_one() or process_chunk() > 0 or run_due()
 
 
 def drain(limit: int = 10_000) -> int:
