@@ -80,3 +80,40 @@ def test_it_links_to_pages_that_work(client, bulletin, topic, bob):  # type: ign
     for line in (manage, unsubscribe):
         path = line.split(": ", 1)[1].removeprefix("http://127.0.0.1:8000")
         assert client.get(path).status_code == 200
+
+
+HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe",
+           "List-Unsubscribe-Post")  # fmt: skip
+
+
+def decoded(raw: bytes) -> dict[str, object]:
+    msg = message_from_bytes(raw, policy=default)
+    return {
+        "headers": {k: str(msg[k]) for k in HEADERS},
+        "text": msg.get_body(("plain",)).get_content().replace("\r\n", "\n"),
+        "html": msg.get_body(("html",)).get_content().replace("\r\n", "\n"),
+        "defects": [d for part in msg.walk() for d in part.defects],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("recipient", ["bob@example.org", "o'brien&co@example.org"])
+def test_it_fills_the_once_rendered_template_exactly_like_a_full_build(
+    account, topic, bulletin, recipient
+):  # type: ignore[no-untyped-def]
+    bulletin.subject = "Réunion à Genève: “quotes” & more"
+    bulletin.body += (
+        "\n\n" + "A very long paragraph without breaks. " * 60 + "\n\n.leading dot line"
+    )
+    renderer = BulletinRenderer(bulletin)
+    reference = renderer.message_for(
+        topic=topic, recipient=recipient, subscriber_id=77, message_id="<m7@tidings.localhost>"
+    )
+    filled = renderer.render(
+        topic=topic, recipient=recipient, subscriber_id=77, message_id="<m7@tidings.localhost>"
+    )
+
+    assert decoded(filled) == decoded(reference.as_bytes())
+    assert decoded(filled)["defects"] == []
+    assert max(len(line) for line in filled.split(b"\r\n")) <= 998
+    body = filled.split(b"\r\n\r\n", 1)[1]
+    assert all(len(line) <= 76 for line in body.split(b"\r\n"))

@@ -123,10 +123,17 @@ LOGIN_URL = "admin:login"
 # How long signed links in mail stay valid.
 UNSUBSCRIBE_LINK_MAX_AGE = env_int("TIDINGS_UNSUBSCRIBE_LINK_DAYS", 180) * 86400
 
-# Delivery worker tuning.
+# Delivery worker tuning: rows per claim, how long a claim lasts, attempts before giving up,
+# and open SMTP connections per worker process.
+SMTP_CONNECTIONS = env_int("TIDINGS_SMTP_CONNECTIONS", 8)
 DELIVERY_CHUNK_SIZE = env_int("TIDINGS_DELIVERY_CHUNK_SIZE", 100)
 DELIVERY_LEASE_SECONDS = env_int("TIDINGS_DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("TIDINGS_DELIVERY_MAX_ATTEMPTS", 8)
+
+# DKIM signing of outgoing mail: a PEM private key, its selector and the signing domain.
+DKIM_KEY_FILE = env_str("TIDINGS_DKIM_KEY_FILE", "")
+DKIM_SELECTOR = env_str("TIDINGS_DKIM_SELECTOR", "tidings")
+DKIM_DOMAIN = env_str("TIDINGS_DKIM_DOMAIN", MAIL_DOMAIN)
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""Build a bulletin's email for one recipient from the account's templates."""
+"""Build a bulletin's email from the account's templates: once per send, filled per recipient."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tidings.bulletins.models import Bulletin
+from tidings.delivery import mime
 from tidings.inbound.addresses import unsubscribe_address
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.tokens import sign_id
@@ -20,6 +21,7 @@ from tidings.topics.models import Topic
 
 # Lines up to 998 octets, CRLF endings: what SMTP wants on the wire.
 POLICY = SMTP.clone(max_line_length=998)
+TOKEN = "TIDINGSTOKEN"  # noqa: S105 - a placeholder in URLs, not a secret
 
 
 def format_published(bulletin: Bulletin) -> str:
@@ -28,18 +30,24 @@ def format_published(bulletin: Bulletin) -> str:
     return when.strftime("%m/%d/%Y %I:%M %p %Z")
 
 
-def subscriber_links(subscriber_id: int) -> dict[str, str]:
-    token = sign_id("subscriber", subscriber_id)
+def _links(token: str) -> dict[str, str]:
     base = settings.BASE_URL
     return {
-        "manage_url": base + reverse("subscribers:manage", args=[token]),
-        "unsubscribe_url": base + reverse("subscribers:unsubscribe", args=[token]),
-        "one_click_url": base + reverse("subscribers:one_click", args=[token]),
+        "manage_url": base + reverse("subscribers:manage", args=[TOKEN]).replace(TOKEN, token),
+        "unsubscribe_url": base
+        + reverse("subscribers:unsubscribe", args=[TOKEN]).replace(TOKEN, token),
+        "one_click_url": base
+        + reverse("subscribers:one_click", args=[TOKEN]).replace(TOKEN, token),
     }
 
 
+def subscriber_links(subscriber_id: int) -> dict[str, str]:
+    """Return the signed manage, unsubscribe and one-click URLs of one subscriber."""
+    return _links(sign_id("subscriber", subscriber_id))
+
+
 class BulletinRenderer:
-    """Render a bulletin's shared parts once; fill in each recipient with message_for()."""
+    """Render a bulletin's shared parts once; make per-topic templates and per-recipient values."""
 
     def __init__(self, bulletin: Bulletin) -> None:
         self.bulletin = bulletin
@@ -51,8 +59,10 @@ class BulletinRenderer:
             self.body_html = markdown_to_html(bulletin.body)
             self.body_text = bulletin.body.strip()
         self.published = format_published(bulletin)
+        self.date = format_datetime(bulletin.published_at or timezone.now())
         self.header_template = Template(self.account.header_template)
         self.footer_template = Template(self.account.footer_template)
+        self.templates: dict[int, mime.Template] = {}
 
     def _account_text(self, template: Template, topic: Topic, recipient: str, html: bool) -> str:
         context = {
@@ -63,10 +73,8 @@ class BulletinRenderer:
         }
         return template.render(Context(context, autoescape=html))
 
-    def message_for(
-        self, *, topic: Topic, recipient: str, subscriber_id: int, message_id: str = ""
-    ) -> EmailMessage:
-        links = subscriber_links(subscriber_id)
+    def _parts(self, topic: Topic, recipient: str, links: dict[str, str]) -> tuple[str, str, str]:
+        """Return the subject, text body and HTML body for one topic and recipient."""
         context = {
             "bulletin": self.bulletin,
             "topic": topic,
@@ -91,23 +99,68 @@ class BulletinRenderer:
                 "footer": self._account_text(self.footer_template, topic, recipient, True),
             },
         )
-        subject = render_to_string("bulletins/email_subject.txt", context).strip()
+        subject = " ".join(render_to_string("bulletins/email_subject.txt", context).split())
+        return subject, text, html
 
-        msg = EmailMessage(policy=POLICY)
-        msg["From"] = formataddr(
+    def _headers(self, topic: Topic, subject: str) -> list[tuple[str, str]]:
+        sender = formataddr(
             (self.account.sender_name or self.account.name, self.account.sender_address)
         )
+        list_id = f"{topic.code.lower().replace('_', '-')}.{settings.MAIL_DOMAIN}"
+        return [
+            ("From", sender),
+            ("Subject", subject),
+            ("Date", self.date),
+            ("List-Id", f'"{topic.name}" <{list_id}>'),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
+
+    def template_for(self, topic: Topic) -> mime.Template:
+        """Return the message for one topic with holes for the recipient's own values."""
+        template = self.templates.get(topic.pk)
+        if template is None:
+            links = _links(mime.hole("token"))
+            subject, text, html = self._parts(topic, mime.hole("rcpt"), links)
+            personal = [
+                ("To", mime.hole("rcpt")),
+                ("Message-ID", mime.hole("message_id")),
+                (
+                    "List-Unsubscribe",
+                    f"<{links['one_click_url']}>,\r\n <mailto:{mime.hole('unsubscribe')}>",
+                ),
+            ]
+            template = mime.compile_message(self._headers(topic, subject) + personal, text, html)
+            self.templates[topic.pk] = template
+        return template
+
+    @staticmethod
+    def values_for(recipient: str, subscriber_id: int, message_id: str) -> dict[str, str]:
+        return {
+            "rcpt": recipient,
+            "token": sign_id("subscriber", subscriber_id),
+            "message_id": message_id,
+            "unsubscribe": unsubscribe_address(subscriber_id),
+        }
+
+    def render(self, *, topic: Topic, recipient: str, subscriber_id: int, message_id: str) -> bytes:
+        """Return the finished message for one recipient, from the topic's template."""
+        values = self.values_for(recipient, subscriber_id, message_id)
+        return self.template_for(topic).fill(values)
+
+    def message_for(
+        self, *, topic: Topic, recipient: str, subscriber_id: int, message_id: str = ""
+    ) -> EmailMessage:
+        """Build the same message with the email package: for previews, and as the reference."""
+        links = subscriber_links(subscriber_id)
+        subject, text, html = self._parts(topic, recipient, links)
+        msg = EmailMessage(policy=POLICY)
+        for name, value in self._headers(topic, subject):
+            msg[name] = value
         msg["To"] = recipient
-        msg["Subject"] = " ".join(subject.split())
-        msg["Date"] = format_datetime(self.bulletin.published_at or timezone.now())
         msg["Message-ID"] = message_id or make_msgid("bulletin", domain=settings.MAIL_DOMAIN)
-        msg["List-Id"] = (
-            f'"{topic.name}" <{topic.code.lower().replace("_", "-")}.{settings.MAIL_DOMAIN}>'
-        )
         msg["List-Unsubscribe"] = (
             f"<{links['one_click_url']}>, <mailto:{unsubscribe_address(subscriber_id)}>"
         )
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg.set_content(text, cte="quoted-printable")
         msg.add_alternative(html, subtype="html", cte="quoted-printable")
         return msg

@@ -1,17 +1,29 @@
-"""The one way out: push messages to the configured relay over SMTP and report each outcome."""
+"""The one way out: a pool of pipelining SMTP connections to the configured relay.
+
+Each connection sends one message per round trip where the server offers PIPELINING (RFC
+2920): the end of one message's data, then the next message's MAIL, RCPT and DATA, go out in a
+single write, and the replies are read back in order. Every message gets its own outcome: the
+reply code and text, or code 0 when the connection failed before the server answered for it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
 import logging
+import ssl
+from collections import deque
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
 from django.conf import settings
 
 from tidings.inbound.smtpd import CAPTURE_USERNAME, parse_listen
 
 log = logging.getLogger("tidings.delivery")
+
+TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -67,53 +79,220 @@ class Outcome:
         return 500 <= self.code < 600
 
 
-async def _connect(relay: Relay) -> aiosmtplib.SMTP:
-    client = aiosmtplib.SMTP(
-        hostname=relay.host,
-        port=relay.port,
-        username=relay.username,
-        password=relay.password,
-        use_tls=relay.use_tls,
-        start_tls=relay.start_tls,
-        timeout=30,
-    )
-    await client.connect()
-    return client
+class SMTPError(Exception):
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(f"{code} {text}")
+        self.code = code
+        self.text = text
 
 
-async def send_all(relay: Relay, messages: list[Outgoing]) -> list[Outcome]:
-    """Send each message on one reused connection, reconnecting after a failure."""
-    outcomes: list[Outcome] = []
-    client: aiosmtplib.SMTP | None = None
-    for item in messages:
+def dot_stuff(data: bytes) -> bytes:
+    """Return message data ready for DATA: CRLF endings, leading dots doubled, final CRLF."""
+    if b"\r\n." in data:
+        data = data.replace(b"\r\n.", b"\r\n..")
+    if data.startswith(b"."):
+        data = b"." + data
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data
+
+
+class Connection:
+    """One SMTP session with the relay."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.extensions: dict[str, str] = {}
+
+    @property
+    def pipelining(self) -> bool:
+        return "PIPELINING" in self.extensions
+
+    async def reply(self) -> tuple[int, str]:
+        assert self.reader is not None
+        lines = []
+        while True:
+            line = await asyncio.wait_for(self.reader.readline(), TIMEOUT)
+            if not line.endswith(b"\n"):
+                raise ConnectionError("the relay closed the connection")
+            lines.append(line[4:].strip().decode("utf-8", "replace"))
+            if line[3:4] != b"-":
+                try:
+                    return int(line[:3]), "\n".join(lines)
+                except ValueError:
+                    raise ConnectionError(f"garbled reply: {line[:80]!r}") from None
+
+    async def command(self, line: str, expect: int = 2) -> tuple[int, str]:
+        assert self.writer is not None
+        self.writer.write(line.encode() + b"\r\n")
+        code, text = await self.reply()
+        if code // 100 != expect:
+            raise SMTPError(code, text)
+        return code, text
+
+    async def open(self) -> None:
+        relay = self.relay
+        context = ssl.create_default_context() if relay.use_tls else None
+        self.reader, self.writer = await asyncio.wait_for(
+            asyncio.open_connection(relay.host, relay.port, ssl=context), TIMEOUT
+        )
+        code, text = await self.reply()
+        if code != 220:
+            raise SMTPError(code, text)
+        await self.ehlo()
+        if not relay.use_tls and relay.start_tls is not False and "STARTTLS" in self.extensions:
+            await self.command("STARTTLS")
+            await self.writer.start_tls(ssl.create_default_context(), server_hostname=relay.host)
+            await self.ehlo()
+        elif relay.start_tls:
+            raise SMTPError(0, "the relay does not offer STARTTLS")
+        if relay.username:
+            secret = f"\0{relay.username}\0{relay.password or ''}".encode()
+            await self.command(f"AUTH PLAIN {base64.b64encode(secret).decode()}")
+
+    async def ehlo(self) -> None:
+        _, text = await self.command(f"EHLO {settings.MAIL_DOMAIN}")
+        self.extensions = {}
+        for line in text.splitlines()[1:]:
+            keyword, _, params = line.partition(" ")
+            self.extensions[keyword.upper()] = params
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    async def quit(self) -> None:
+        with contextlib.suppress(OSError, ConnectionError, SMTPError, TimeoutError):
+            await self.command("QUIT")
+        self.close()
+
+    def too_big(self, item: Outgoing) -> bool:
+        limit = self.extensions.get("SIZE", "")
+        return limit.isdigit() and int(limit) > 0 and len(item.data) > int(limit)
+
+    @staticmethod
+    def envelope(item: Outgoing) -> bytes:
+        return f"MAIL FROM:<{item.mail_from}>\r\nRCPT TO:<{item.rcpt}>\r\nDATA\r\n".encode()
+
+    async def send(self, items: deque[Outgoing], outcomes: list[Outcome]) -> None:
+        """Send items from the left of the deque until it is empty; raise if the session breaks.
+
+        Items that were finished are appended to outcomes; on an exception, the item in flight
+        is still at the left of the deque (and, with pipelining, its envelope may have gone out).
+        """
+        assert self.writer is not None
+        while items and self.too_big(items[0]):
+            item = items.popleft()
+            outcomes.append(Outcome(item.key, 552, "5.3.4 message larger than the relay accepts"))
+        if not items:
+            return
+        if not self.pipelining:
+            while items:
+                item = items[0]
+                outcomes.append(await self._send_one(item))
+                items.popleft()
+            return
+        self.writer.write(self.envelope(items[0]))
+        while items:
+            item = items[0]
+            mail, rcpt, data = await self.reply(), await self.reply(), await self.reply()
+            following = items[1] if len(items) > 1 else None
+            if following is not None and self.too_big(following):
+                following = None  # let the next round fail it without sending
+            if data[0] == 354:
+                accepted = mail[0] // 100 == 2 and rcpt[0] // 100 == 2
+                payload = dot_stuff(item.data) + b".\r\n" if accepted else b".\r\n"
+                self.writer.write(payload + (self.envelope(following) if following else b""))
+                end = await self.reply()
+                result = end if accepted else (mail if mail[0] // 100 != 2 else rcpt)
+            else:
+                result = next(r for r in (mail, rcpt, data) if r[0] // 100 != 2)
+                # The transaction is half open: reset it before the next one.
+                self.writer.write(b"RSET\r\n" + (self.envelope(following) if following else b""))
+                await self.reply()
+            outcomes.append(Outcome(item.key, result[0], result[1]))
+            items.popleft()
+            if following is None and items:
+                await self.send(items, outcomes)
+                return
+
+    async def _send_one(self, item: Outgoing) -> Outcome:
         try:
-            if client is None or not client.is_connected:
-                client = await _connect(relay)
-            _, reply = await client.sendmail(item.mail_from, [item.rcpt], item.data)
-            outcomes.append(Outcome(item.key, 250, reply))
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            refusal = exc.recipients[0]
-            outcomes.append(Outcome(item.key, refusal.code, refusal.message))
-        except aiosmtplib.SMTPResponseException as exc:
-            outcomes.append(Outcome(item.key, exc.code, exc.message))
-            await _reset(client)
-        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-            log.warning("relay %s:%s: %s", relay.host, relay.port, exc)
-            outcomes.append(Outcome(item.key, 0, f"connection failed: {exc}"))
-            client = None
-    if client is not None and client.is_connected:
-        try:
-            await client.quit()
-        except (aiosmtplib.SMTPException, OSError):
-            client.close()
-    return outcomes
+            await self.command(f"MAIL FROM:<{item.mail_from}>")
+            await self.command(f"RCPT TO:<{item.rcpt}>")
+            await self.command("DATA", expect=3)
+        except SMTPError as exc:
+            await self.command("RSET")
+            return Outcome(item.key, exc.code, exc.text)
+        assert self.writer is not None
+        self.writer.write(dot_stuff(item.data) + b".\r\n")
+        code, text = await self.reply()
+        return Outcome(item.key, code, text)
 
 
-async def _reset(client: aiosmtplib.SMTP | None) -> None:
-    """Return the session to a clean state after a refused transaction."""
-    if client is None or not client.is_connected:
-        return
+class Pool:
+    """Up to `size` open connections to one relay, kept open between batches."""
+
+    def __init__(self, relay: Relay, size: int) -> None:
+        self.relay = relay
+        self.size = size
+        self.idle: list[Connection] = []
+
+    async def _lane(self, queue: deque[Outgoing], outcomes: list[Outcome], batch: int) -> None:
+        """Take batches from the shared queue and send them on one connection."""
+        connection: Connection | None = self.idle.pop() if self.idle else None
+        failures = 0
+        while queue:
+            mine: deque[Outgoing] = deque()
+            while queue and len(mine) < batch:
+                mine.append(queue.popleft())
+            while mine:
+                try:
+                    if connection is None:
+                        connection = Connection(self.relay)
+                        await connection.open()
+                    await connection.send(mine, outcomes)
+                except (OSError, ConnectionError, TimeoutError, SMTPError) as exc:
+                    if connection is not None:
+                        connection.close()
+                    connection = None
+                    failures += 1
+                    reason = f"connection failed: {exc or type(exc).__name__}"
+                    log.warning("relay %s:%s: %s", self.relay.host, self.relay.port, reason)
+                    # The message in flight is retried later (it may have arrived: the only
+                    # way a recipient can get a message twice).
+                    item = mine.popleft()
+                    outcomes.append(Outcome(item.key, 0, reason))
+                    if failures >= 3:
+                        while mine:
+                            item = mine.popleft()
+                            outcomes.append(Outcome(item.key, 0, reason))
+                        while queue:
+                            item = queue.popleft()
+                            outcomes.append(Outcome(item.key, 0, reason))
+        if connection is not None:
+            self.idle.append(connection)
+
+    async def send(self, messages: list[Outgoing], batch: int = 50) -> list[Outcome]:
+        """Send every message; return one outcome per message, in no particular order."""
+        queue = deque(messages)
+        outcomes: list[Outcome] = []
+        lanes = min(self.size, max(1, (len(messages) + batch - 1) // batch))
+        await asyncio.gather(*(self._lane(queue, outcomes, batch) for _ in range(lanes)))
+        return outcomes
+
+    async def close(self) -> None:
+        while self.idle:
+            await self.idle.pop().quit()
+
+
+async def send_all(relay: Relay, messages: list[Outgoing], connections: int = 1) -> list[Outcome]:
+    """Send messages on a fresh pool and close it: for one-off sends and tests."""
+    pool = Pool(relay, connections)
     try:
-        await client.rset()
-    except (aiosmtplib.SMTPException, OSError):
-        client.close()
+        return await pool.send(messages)
+    finally:
+        await pool.close()

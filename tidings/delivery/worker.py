@@ -1,25 +1,60 @@
-"""The delivery worker's step: claim a chunk of due rows, send them, record each outcome."""
+"""The delivery worker: claim a chunk of due rows, fill in each message, send, record outcomes.
+
+One chunk is one lease: rows move queued → sending (with lease_until) in one statement, and
+each row leaves `sending` only with its outcome. A worker killed mid-chunk leaves rows
+`sending`; when the lease expires another worker takes them back. Only a message whose
+transfer had finished when the worker died can therefore reach its recipient twice, and it
+carries the same Message-ID both times (Message-IDs are derived from the row).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
-from datetime import timedelta
-from email.utils import make_msgid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
+from tidings.delivery.dkim import sign
 from tidings.delivery.models import Delivery, Send
-from tidings.delivery.smtp import Outcome, Outgoing, Relay, configured_relay, send_all
+from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay
 from tidings.inbound.addresses import verp_address
+from tidings.lib.tokens import short_mac
 from tidings.subscribers.models import Subscriber
+from tidings.topics.models import Topic
 
 log = logging.getLogger("tidings.delivery")
+
+T = TypeVar("T")
+COLUMNS = ("id", "send_id", "address", "subscriber_id", "topic_id", "attempts")
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    send_id: int
+    address: str
+    subscriber_id: int | None
+    topic_id: int | None
+    attempts: int
+
+
+@dataclass
+class Chunk:
+    claimed: int = 0
+    rows: dict[int, Row] = field(default_factory=dict)
+    outgoing: list[Outgoing] = field(default_factory=list)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -27,104 +62,170 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def claim(limit: int, lease_seconds: int) -> list[Delivery]:
+def message_id(send_id: int, delivery_id: int) -> str:
+    """Return the Message-ID of one delivery: the same on every attempt."""
+    ident = f"{send_id}.{delivery_id}"
+    return f"<t{ident}.{short_mac('message-id', ident, 8)}@{settings.MAIL_DOMAIN}>"
+
+
+def claim(limit: int, lease_seconds: int) -> list[Row]:
     """Lease up to limit due deliveries of running sends to this worker."""
     now = timezone.now()
-    due = (
-        Q(state=Delivery.QUEUED)
-        | Q(state=Delivery.DEFERRED, next_attempt_at__lte=now)
-        # A worker that died mid-chunk left its rows leased; take them back when it expires.
-        | Q(state=Delivery.SENDING, lease_until__lt=now)
-    )
+    active = list(Send.objects.filter(state=Send.SENDING).values_list("id", flat=True))
+    if not active:
+        return []
+    due = Delivery.objects.filter(send_id__in=active)
+    rows: list[tuple[Any, ...]] = []
     with transaction.atomic():
-        ids = list(
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(due, send__state=Send.SENDING)
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
+        # A worker that died mid-chunk left its rows leased: take them back when it expires.
+        for query in (
+            due.filter(state=Delivery.SENDING, lease_until__lt=now),
+            due.filter(state=Delivery.DEFERRED, next_attempt_at__lte=now),
+            due.filter(state=Delivery.QUEUED),
+        ):
+            if len(rows) >= limit:
+                break
+            rows += list(
+                query.select_for_update(skip_locked=True)
+                .order_by("id")
+                .values_list(*COLUMNS)[: limit - len(rows)]
+            )
+        if not rows:
             return []
-        Delivery.objects.filter(id__in=ids).update(
+        Delivery.objects.filter(id__in=[r[0] for r in rows]).update(
             state=Delivery.SENDING, lease_until=now + timedelta(seconds=lease_seconds)
         )
-    return list(
-        Delivery.objects.filter(id__in=ids)
-        .select_related("send__bulletin__account", "send__mailing_list", "topic")
-        .order_by("id")
-    )
+    return [Row(*r) for r in rows]
 
 
-def _still_wanted(deliveries: list[Delivery]) -> set[int]:
-    """Return the subscriber ids that may still get mail (unsubscribed since the snapshot: no)."""
-    ids = {d.subscriber_id for d in deliveries if d.subscriber_id}
-    return set(
-        Subscriber.objects.filter(id__in=ids, status=Subscriber.CONFIRMED).values_list(
-            "id", flat=True
-        )
-    )
+class Renderers:
+    """The sends a worker has seen lately, rendered once each."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self.sends: OrderedDict[int, tuple[Send, BulletinRenderer | None]] = OrderedDict()
+        self.topics: dict[int, Topic] = {}
+
+    def load(self, send_ids: set[int], topic_ids: set[int]) -> None:
+        missing = send_ids - self.sends.keys()
+        for send in Send.objects.select_related("bulletin__account").filter(id__in=missing):
+            renderer = BulletinRenderer(send.bulletin) if send.bulletin else None
+            self.sends[send.pk] = (send, renderer)
+        while len(self.sends) > self.size:
+            self.sends.popitem(last=False)
+        new_topics = topic_ids - self.topics.keys()
+        if new_topics:
+            self.topics.update(Topic.objects.in_bulk(new_topics))
 
 
-def build(deliveries: list[Delivery]) -> tuple[list[Outgoing], list[Delivery]]:
-    """Return the messages to send and the deliveries to cancel (recipient left meanwhile)."""
-    renderers: dict[int, BulletinRenderer] = {}
-    wanted = _still_wanted(deliveries)
-    outgoing: list[Outgoing] = []
-    cancelled: list[Delivery] = []
-    for delivery in deliveries:
-        send = delivery.send
-        if send.kind == Send.BULLETIN:
-            if delivery.subscriber_id not in wanted or delivery.topic is None:
-                cancelled.append(delivery)
+def still_wanted(rows: list[Row]) -> set[int]:
+    """Return the subscriber ids that may still get mail (left since the snapshot: no)."""
+    ids = {r.subscriber_id for r in rows if r.subscriber_id}
+    if not ids:
+        return set()
+    confirmed = Subscriber.objects.filter(id__in=ids, status=Subscriber.CONFIRMED)
+    return set(confirmed.values_list("id", flat=True))
+
+
+def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int]]:
+    """Return the chunk's finished messages, and the rows to cancel (recipient left meanwhile)."""
+    renderers.load({r.send_id for r in rows}, {r.topic_id for r in rows if r.topic_id})
+    wanted = still_wanted(rows)
+    chunk = Chunk()
+    cancelled = []
+    for row in rows:
+        send, renderer = renderers.sends[row.send_id]
+        mid = message_id(row.send_id, row.id)
+        if renderer is not None:
+            topic = renderers.topics.get(row.topic_id or 0)
+            if row.subscriber_id not in wanted or topic is None:
+                cancelled.append(row.id)
                 continue
-            assert send.bulletin is not None
-            renderer = renderers.get(send.pk)
-            if renderer is None:
-                renderer = renderers[send.pk] = BulletinRenderer(send.bulletin)
-            if not delivery.message_id:
-                delivery.message_id = make_msgid(
-                    f"b{send.pk}.{delivery.pk}", domain=settings.MAIL_DOMAIN
-                )
-                Delivery.objects.filter(pk=delivery.pk).update(message_id=delivery.message_id)
-            msg = renderer.message_for(
-                topic=delivery.topic,
-                recipient=delivery.address,
-                subscriber_id=delivery.subscriber_id,
-                message_id=delivery.message_id,
+            assert row.subscriber_id is not None
+            data = renderer.render(
+                topic=topic, recipient=row.address, subscriber_id=row.subscriber_id, message_id=mid
             )
-            data = msg.as_bytes()
         else:
             data = bytes(send.message or b"")
-        outgoing.append(Outgoing(delivery.pk, verp_address(delivery.pk), delivery.address, data))
-    return outgoing, cancelled
+        chunk.rows[row.id] = row
+        chunk.outgoing.append(Outgoing(row.id, verp_address(row.id), row.address, sign(data)))
+    return chunk, cancelled
 
 
-def record(deliveries: dict[int, Delivery], outcomes: list[Outcome]) -> None:
-    """Store what the relay said for each delivery."""
+def claim_and_prepare(limit: int, lease_seconds: int, renderers: Renderers) -> Chunk:
+    rows = claim(limit, lease_seconds)
+    if not rows:
+        return Chunk()
+    chunk, cancelled = prepare(rows, renderers)
+    chunk.claimed = len(rows)
+    if cancelled:
+        Delivery.objects.filter(id__in=cancelled, state=Delivery.SENDING).update(
+            state=Delivery.CANCELLED,
+            lease_until=None,
+            last_reply="recipient unsubscribed or suppressed before sending",
+        )
+    return chunk
+
+
+def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
+    """Store what the relay said for each delivery of the chunk."""
     now = timezone.now()
+    sent = [o for o in outcomes if o.ok]
+    with transaction.atomic():
+        for start in range(0, len(sent), 2000):
+            mark_sent(sent[start : start + 2000], now)
+        for outcome in outcomes:
+            if outcome.ok:
+                continue
+            row = chunk.rows[outcome.key]
+            attempts = row.attempts + 1
+            update: dict[str, Any] = {
+                "last_reply": f"{outcome.code} {outcome.reply}".strip()[:2000],
+                "attempts": attempts,
+                "lease_until": None,
+            }
+            if outcome.permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+                update["state"] = Delivery.FAILED
+            else:
+                update["state"] = Delivery.DEFERRED
+                update["next_attempt_at"] = now + backoff(attempts)
+            Delivery.objects.filter(pk=outcome.key, state=Delivery.SENDING).update(**update)
+
+
+def mark_sent(outcomes: list[Outcome], now: datetime) -> None:
+    """Record many successes, each with the relay's own reply, in one statement."""
+    table = Delivery._meta.db_table
+    values = ", ".join(["(%s, %s)"] * len(outcomes))
+    sql = f"""
+        WITH v(id, reply) AS (VALUES {values})
+        UPDATE {table} SET state = %s, sent_at = %s, lease_until = NULL,
+            attempts = attempts + 1, last_reply = v.reply
+        FROM v WHERE {table}.id = v.id AND {table}.state = %s
+    """  # noqa: S608 - the table name comes from the model, values are parameters
+    params: list[Any] = []
     for outcome in outcomes:
-        delivery = deliveries[outcome.key]
-        update: dict[str, object] = {"last_reply": f"{outcome.code} {outcome.reply}".strip()[:2000]}
-        attempts = delivery.attempts + 1
-        update["attempts"] = attempts
-        update["lease_until"] = None
-        if outcome.ok:
-            update |= {"state": Delivery.SENT, "sent_at": now}
-        elif outcome.permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-            update |= {"state": Delivery.FAILED}
-        else:
-            update |= {"state": Delivery.DEFERRED, "next_attempt_at": now + backoff(attempts)}
-        Delivery.objects.filter(pk=delivery.pk, state=Delivery.SENDING).update(**update)
+        params += [outcome.key, f"{outcome.code} {outcome.reply}"[:300]]
+    params += [Delivery.SENT, now, Delivery.SENDING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def release(chunk: Chunk) -> None:
+    """Give back rows claimed but not sent (a clean shutdown), so others need not wait."""
+    Delivery.objects.filter(id__in=list(chunk.rows), state=Delivery.SENDING).update(
+        state=Delivery.QUEUED, lease_until=None
+    )
 
 
 def finish_sends() -> int:
     """Mark sends with no recipient left to try as done; return how many."""
     pending = [Delivery.QUEUED, Delivery.SENDING, Delivery.DEFERRED]
-    done = list(
-        Send.objects.filter(state=Send.SENDING)
-        .exclude(deliveries__state__in=pending)
-        .values_list("id", flat=True)
-    )
+    running = Send.objects.filter(state=Send.SENDING).values_list("id", flat=True)
+    done = [
+        send_id
+        for send_id in running
+        if not Delivery.objects.filter(send_id=send_id, state__in=pending).exists()
+    ]
     if done:
         now = timezone.now()
         with transaction.atomic():
@@ -137,28 +238,37 @@ def finish_sends() -> int:
     return len(done)
 
 
-def process_chunk(relay: Relay | None = None) -> int:
-    """Claim, send and record one chunk; return how many deliveries it handled."""
-    deliveries = claim(settings.DELIVERY_CHUNK_SIZE, settings.DELIVERY_LEASE_SECONDS)
-    if not deliveries:
-        finish_sends()
-        return 0
-    outgoing, cancelled = build(deliveries)
-    if cancelled:
-        Delivery.objects.filter(id__in=[d.pk for d in cancelled], state=Delivery.SENDING).update(
-            state=Delivery.CANCELLED,
-            lease_until=None,
-            last_reply="recipient unsubscribed before sending",
-        )
-    if outgoing:
-        outcomes = asyncio.run(send_all(relay or configured_relay(), outgoing))
-        record({d.pk: d for d in deliveries}, outcomes)
+def housekeeping() -> bool:
+    """Route one received message, finish sends, run due periodic jobs; return if busy."""
+    from tidings.inbound.router import route_one
+    from tidings.ops.periodic import run_due
+
+    routed = route_one()
     finish_sends()
-    return len(deliveries)
+    return run_due() or routed
+
+
+def process_chunk(relay: Relay | None = None, renderers: Renderers | None = None) -> int:
+    """Claim, send and record one chunk; return how many deliveries it handled."""
+    chunk = claim_and_prepare(
+        settings.DELIVERY_CHUNK_SIZE, settings.DELIVERY_LEASE_SECONDS, renderers or Renderers()
+    )
+    if chunk.outgoing:
+        pool = Pool(relay or configured_relay(), settings.SMTP_CONNECTIONS)
+
+        async def send() -> list[Outcome]:
+            try:
+                return await pool.send(chunk.outgoing)
+            finally:
+                await pool.close()
+
+        record(chunk, asyncio.run(send()))
+    finish_sends()
+    return chunk.claimed
 
 
 def step() -> bool:
-    """Do one unit of background work: route one received message or send one chunk."""
+    """Do one unit of background work: route a message, send a chunk, or run a due job."""
     from tidings.inbound.router import route_one
     from tidings.ops.periodic import run_due
 
@@ -171,3 +281,83 @@ def drain(limit: int = 10_000) -> int:
         if not step():
             return done
     return limit
+
+
+class Worker:
+    """The long-running loop: database work on one thread, SMTP on the event loop, overlapped.
+
+    While chunk n is on the wire, chunk n+1 is claimed and rendered and chunk n-1's outcomes
+    are written, so neither the database nor the relay waits for the other.
+    """
+
+    def __init__(self, relay: Relay | None = None, idle: float = 0.5) -> None:
+        self.relay = relay or configured_relay()
+        self.idle = idle
+        self.stop = asyncio.Event()
+        self.renderers = Renderers()
+        self.db = ThreadPoolExecutor(1, thread_name_prefix="tidings-db")
+
+    async def in_db(self, func: Callable[..., T], *args: Any) -> T:
+        def call() -> T:
+            close_old_connections()
+            return func(*args)
+
+        return await asyncio.get_running_loop().run_in_executor(self.db, functools.partial(call))
+
+    def next_chunk(self) -> asyncio.Future[Chunk]:
+        return asyncio.ensure_future(
+            self.in_db(
+                claim_and_prepare,
+                settings.DELIVERY_CHUNK_SIZE,
+                settings.DELIVERY_LEASE_SECONDS,
+                self.renderers,
+            )
+        )
+
+    async def run(self, once: bool = False) -> None:
+        pool = Pool(self.relay, settings.SMTP_CONNECTIONS)
+        upcoming = self.next_chunk()
+        writing: asyncio.Future[None] | None = None
+        last_housekeeping = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+        idle_rounds = 0
+        try:
+            while not self.stop.is_set():
+                chunk = await upcoming
+                if not chunk.claimed:
+                    if writing is not None:
+                        await writing
+                        writing = None
+                    busy = await self.in_db(housekeeping)
+                    # Idle only when a claim made after housekeeping finds nothing either:
+                    # routing may just have queued a list post.
+                    idle_rounds = 0 if busy else idle_rounds + 1
+                    if idle_rounds >= 2:
+                        idle_rounds = 0
+                        if once:
+                            break
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self.stop.wait(), self.idle)
+                    upcoming = self.next_chunk()
+                    continue
+                idle_rounds = 0
+                upcoming = self.next_chunk()
+                if not chunk.outgoing:
+                    continue
+                outcomes = await pool.send(chunk.outgoing)
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(self.in_db(record, chunk, outcomes))
+                if timezone.now() - last_housekeeping > timedelta(seconds=1):
+                    # List posts and bounces must not wait for a big send to finish.
+                    last_housekeeping = timezone.now()
+                    await self.in_db(housekeeping)
+        finally:
+            if writing is not None:
+                await writing
+            if not upcoming.done():
+                await asyncio.wait([upcoming])
+            if upcoming.exception() is None:
+                await self.in_db(release, upcoming.result())
+            await pool.close()
+            await self.in_db(close_old_connections)
+            self.db.shutdown()

@@ -36,12 +36,18 @@ def authenticate(
 
 def _resolve_local(address: str) -> bool:
     close_old_connections()
-    return addresses.resolve(address) is not None
+    try:
+        return addresses.resolve(address) is not None
+    finally:
+        close_old_connections()
 
 
 def _store(**kwargs: Any) -> int:
     close_old_connections()
-    return store_message(**kwargs).pk
+    try:
+        return store_message(**kwargs).pk
+    finally:
+        close_old_connections()
 
 
 class Handler:

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--smtp", default=settings.SMTP_LISTEN, help="SMTP host:port (%(default)s)"
         )
-        parser.add_argument("--workers", type=int, default=2, help="worker processes (%(default)s)")
+        parser.add_argument(
+            "--workers", type=int, default=os.cpu_count() or 2, help="worker processes (%(default)s)"
+        )
         parser.add_argument(
             "--no-migrate", action="store_true", help="Don't apply migrations first."
         )
