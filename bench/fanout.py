@@ -164,7 +164,7 @@ def naive(port: int, n: int) -> float:
     body = (ROOT / "tidings" / "fixtures" / "press-release.md").read_text() * 2
 
     async def lane(numbers: range) -> None:
-        async with aiosmtplib.SMTP("127.0.0.1", port, start_tls=False) as client:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False) as client:
             for i in numbers:
                 msg = EmailMessage()
                 msg["From"] = "usstatebpa@tidings.localhost"
