@@ -117,3 +117,4 @@ def test_it_fills_the_once_rendered_template_exactly_like_a_full_build(
     assert max(len(line) for line in filled.split(b"\r\n")) <= 998
     body = filled.split(b"\r\n\r\n", 1)[1]
     assert all(len(line) <= 76 for line in body.split(b"\r\n"))
+    assert not any(line.startswith(b".") for line in filled.split(b"\r\n"))  # no dot-stuffing

@@ -1,5 +1,8 @@
 """Messages rendered once per send and filled in per recipient by joining bytes.
 
+The bytes are ready for the wire: CRLF line ends and no line that starts with a dot, so the
+SMTP client sends them after DATA as they are.
+
 A template is the finished RFC 5322 message with named holes. Text written into the templates
 carries holes as ``hole("name")`` markers; compile_message() encodes everything around them once
 (headers folded, bodies quoted-printable) and fill() only joins bytes and the few values that
@@ -37,7 +40,10 @@ def _crlf(data: bytes) -> bytes:
 
 
 def _qp(data: bytes) -> bytes:
-    return _crlf(binascii.b2a_qp(data, istext=True))
+    """Quoted-printable with CRLF, and no line starting with a dot (so no SMTP dot-stuffing)."""
+    # A leading dot becomes "=2E" and a soft break, so the line stays within 76 characters.
+    encoded = _crlf(binascii.b2a_qp(data, istext=True)).replace(b"\r\n.", b"\r\n=2E=\r\n")
+    return b"=2E=\r\n" + encoded[1:] if encoded.startswith(b".") else encoded
 
 
 class Template:

@@ -61,7 +61,7 @@ class Outgoing:
     key: int
     mail_from: str
     rcpt: str
-    data: bytes
+    data: bytes  # as it goes on the wire after DATA: see dot_stuff()
 
 
 @dataclass(frozen=True)
@@ -97,36 +97,93 @@ def dot_stuff(data: bytes) -> bytes:
     return data
 
 
+class ReplyReader(asyncio.Protocol):
+    """Collect the server's replies as they arrive; hand them out n at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.lines: list[bytes] = []
+        self.replies: deque[tuple[int, str]] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.need = 0
+        self.lost: Exception | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        start = 0
+        while (end := self.buffer.find(b"\n", start)) >= 0:
+            line = bytes(self.buffer[start : end + 1])
+            start = end + 1
+            self.lines.append(line)
+            if line[3:4] != b"-":
+                self.replies.append(self.parse(self.lines))
+                self.lines = []
+        del self.buffer[:start]
+        if self.waiter is not None and len(self.replies) >= self.need and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    @staticmethod
+    def parse(lines: list[bytes]) -> tuple[int, str]:
+        head = lines[-1][:3]
+        code = int(head) if head.isdigit() else -1
+        return code, "\n".join(line[4:].strip().decode("utf-8", "replace") for line in lines)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = exc or ConnectionError("the relay closed the connection")
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError(str(self.lost)))
+
+    def _time_out(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(TimeoutError("the relay did not answer in time"))
+
+    async def read(self, n: int) -> list[tuple[int, str]]:
+        """Return the next n replies, waiting for them."""
+        if len(self.replies) < n:
+            if self.lost is not None:
+                raise ConnectionError(str(self.lost))
+            loop = asyncio.get_running_loop()
+            self.waiter, self.need = loop.create_future(), n
+            timer = loop.call_later(TIMEOUT, self._time_out)
+            try:
+                await self.waiter
+            finally:
+                timer.cancel()
+                self.waiter = None
+        replies = [self.replies.popleft() for _ in range(n)]
+        for code, text in replies:
+            if code < 0:
+                raise ConnectionError(f"garbled reply: {text[:80]!r}")
+        return replies
+
+
 class Connection:
     """One SMTP session with the relay."""
 
     def __init__(self, relay: Relay) -> None:
         self.relay = relay
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
+        self.reader = ReplyReader()
         self.extensions: dict[str, str] = {}
 
     @property
     def pipelining(self) -> bool:
         return "PIPELINING" in self.extensions
 
+    def write(self, data: bytes) -> None:
+        if self.reader.transport is None or self.reader.lost is not None:
+            raise ConnectionError("not connected")
+        self.reader.transport.write(data)
+
     async def reply(self) -> tuple[int, str]:
-        assert self.reader is not None
-        lines = []
-        while True:
-            line = await asyncio.wait_for(self.reader.readline(), TIMEOUT)
-            if not line.endswith(b"\n"):
-                raise ConnectionError("the relay closed the connection")
-            lines.append(line[4:].strip().decode("utf-8", "replace"))
-            if line[3:4] != b"-":
-                try:
-                    return int(line[:3]), "\n".join(lines)
-                except ValueError:
-                    raise ConnectionError(f"garbled reply: {line[:80]!r}") from None
+        return (await self.reader.read(1))[0]
 
     async def command(self, line: str, expect: int = 2) -> tuple[int, str]:
-        assert self.writer is not None
-        self.writer.write(line.encode() + b"\r\n")
+        self.write(line.encode() + b"\r\n")
         code, text = await self.reply()
         if code // 100 != expect:
             raise SMTPError(code, text)
@@ -134,9 +191,11 @@ class Connection:
 
     async def open(self) -> None:
         relay = self.relay
+        loop = asyncio.get_running_loop()
         context = ssl.create_default_context() if relay.use_tls else None
-        self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection(relay.host, relay.port, ssl=context), TIMEOUT
+        await asyncio.wait_for(
+            loop.create_connection(lambda: self.reader, relay.host, relay.port, ssl=context),
+            TIMEOUT,
         )
         code, text = await self.reply()
         if code != 220:
@@ -144,7 +203,14 @@ class Connection:
         await self.ehlo()
         if not relay.use_tls and relay.start_tls is not False and "STARTTLS" in self.extensions:
             await self.command("STARTTLS")
-            await self.writer.start_tls(ssl.create_default_context(), server_hostname=relay.host)
+            assert self.reader.transport is not None
+            tls = await loop.start_tls(
+                self.reader.transport,
+                self.reader,
+                ssl.create_default_context(),
+                server_hostname=relay.host,
+            )
+            self.reader.transport = tls  # type: ignore[assignment]
             await self.ehlo()
         elif relay.start_tls:
             raise SMTPError(0, "the relay does not offer STARTTLS")
@@ -160,9 +226,9 @@ class Connection:
             self.extensions[keyword.upper()] = params
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        if self.reader.transport is not None:
+            self.reader.transport.close()
+            self.reader.transport = None
 
     async def quit(self) -> None:
         with contextlib.suppress(OSError, ConnectionError, SMTPError, TimeoutError):
@@ -183,7 +249,6 @@ class Connection:
         Items that were finished are appended to outcomes; on an exception, the item in flight
         is still at the left of the deque (and, with pipelining, its envelope may have gone out).
         """
-        assert self.writer is not None
         while items and self.too_big(items[0]):
             item = items.popleft()
             outcomes.append(Outcome(item.key, 552, "5.3.4 message larger than the relay accepts"))
@@ -195,23 +260,23 @@ class Connection:
                 outcomes.append(await self._send_one(item))
                 items.popleft()
             return
-        self.writer.write(self.envelope(items[0]))
+        self.write(self.envelope(items[0]))
         while items:
             item = items[0]
-            mail, rcpt, data = await self.reply(), await self.reply(), await self.reply()
+            mail, rcpt, data = await self.reader.read(3)
             following = items[1] if len(items) > 1 else None
             if following is not None and self.too_big(following):
                 following = None  # let the next round fail it without sending
             if data[0] == 354:
                 accepted = mail[0] // 100 == 2 and rcpt[0] // 100 == 2
-                payload = dot_stuff(item.data) + b".\r\n" if accepted else b".\r\n"
-                self.writer.write(payload + (self.envelope(following) if following else b""))
+                payload = item.data + b".\r\n" if accepted else b".\r\n"
+                self.write(payload + (self.envelope(following) if following else b""))
                 end = await self.reply()
                 result = end if accepted else (mail if mail[0] // 100 != 2 else rcpt)
             else:
                 result = next(r for r in (mail, rcpt, data) if r[0] // 100 != 2)
                 # The transaction is half open: reset it before the next one.
-                self.writer.write(b"RSET\r\n" + (self.envelope(following) if following else b""))
+                self.write(b"RSET\r\n" + (self.envelope(following) if following else b""))
                 await self.reply()
             outcomes.append(Outcome(item.key, result[0], result[1]))
             items.popleft()
@@ -227,8 +292,7 @@ class Connection:
         except SMTPError as exc:
             await self.command("RSET")
             return Outcome(item.key, exc.code, exc.text)
-        assert self.writer is not None
-        self.writer.write(dot_stuff(item.data) + b".\r\n")
+        self.write(item.data + b".\r\n")
         code, text = await self.reply()
         return Outcome(item.key, code, text)
 

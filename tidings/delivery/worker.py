@@ -28,7 +28,7 @@ from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.dkim import sign
 from tidings.delivery.models import Delivery, Send
-from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay
+from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay, dot_stuff
 from tidings.inbound.addresses import verp_address
 from tidings.lib.tokens import short_mac
 from tidings.subscribers.models import Subscriber
@@ -105,6 +105,7 @@ class Renderers:
         self.size = size
         self.sends: OrderedDict[int, tuple[Send, BulletinRenderer | None]] = OrderedDict()
         self.topics: dict[int, Topic] = {}
+        self.messages: dict[int, bytes] = {}
 
     def load(self, send_ids: set[int], topic_ids: set[int]) -> None:
         missing = send_ids - self.sends.keys()
@@ -112,10 +113,18 @@ class Renderers:
             renderer = BulletinRenderer(send.bulletin) if send.bulletin else None
             self.sends[send.pk] = (send, renderer)
         while len(self.sends) > self.size:
-            self.sends.popitem(last=False)
+            old, _ = self.sends.popitem(last=False)
+            self.messages.pop(old, None)
         new_topics = topic_ids - self.topics.keys()
         if new_topics:
             self.topics.update(Topic.objects.in_bulk(new_topics))
+
+    def stored_message(self, send: Send) -> bytes:
+        """Return a send's one finished message (a list post, a notice), signed and stuffed."""
+        data = self.messages.get(send.pk)
+        if data is None:
+            data = self.messages[send.pk] = dot_stuff(sign(bytes(send.message or b"")))
+        return data
 
 
 def still_wanted(rows: list[Row]) -> set[int]:
@@ -145,10 +154,11 @@ def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int]]:
             data = renderer.render(
                 topic=topic, recipient=row.address, subscriber_id=row.subscriber_id, message_id=mid
             )
+            data = sign(data)
         else:
-            data = bytes(send.message or b"")
+            data = renderers.stored_message(send)
         chunk.rows[row.id] = row
-        chunk.outgoing.append(Outgoing(row.id, verp_address(row.id), row.address, sign(data)))
+        chunk.outgoing.append(Outgoing(row.id, verp_address(row.id), row.address, data))
     return chunk, cancelled
 
 
