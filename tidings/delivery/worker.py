@@ -71,25 +71,27 @@ def message_id(send_id: int, delivery_id: int) -> str:
 def claim(limit: int, lease_seconds: int) -> list[Row]:
     """Lease up to limit due deliveries of running sends to this worker."""
     now = timezone.now()
-    active = list(Send.objects.filter(state=Send.SENDING).values_list("id", flat=True))
-    if not active:
-        return []
-    due = Delivery.objects.filter(send_id__in=active)
+    active = list(
+        Send.objects.filter(state=Send.SENDING).order_by("id").values_list("id", flat=True)
+    )
     rows: list[tuple[Any, ...]] = []
     with transaction.atomic():
-        # A worker that died mid-chunk left its rows leased: take them back when it expires.
-        for query in (
-            due.filter(state=Delivery.SENDING, lease_until__lt=now),
-            due.filter(state=Delivery.DEFERRED, next_attempt_at__lte=now),
-            due.filter(state=Delivery.QUEUED),
-        ):
-            if len(rows) >= limit:
-                break
-            rows += list(
-                query.select_for_update(skip_locked=True)
-                .order_by("id")
-                .values_list(*COLUMNS)[: limit - len(rows)]
-            )
+        for send_id in active:
+            # One send at a time, oldest first, so each query walks the (send, state, id) index.
+            due = Delivery.objects.filter(send_id=send_id)
+            for query in (
+                # A worker that died mid-chunk left rows leased: take them back once it expires.
+                due.filter(state=Delivery.SENDING, lease_until__lt=now),
+                due.filter(state=Delivery.DEFERRED, next_attempt_at__lte=now),
+                due.filter(state=Delivery.QUEUED),
+            ):
+                if len(rows) >= limit:
+                    break
+                rows += list(
+                    query.select_for_update(skip_locked=True)
+                    .order_by("id")
+                    .values_list(*COLUMNS)[: limit - len(rows)]
+                )
         if not rows:
             return []
         Delivery.objects.filter(id__in=[r[0] for r in rows]).update(
@@ -309,8 +311,12 @@ class Worker:
 
     async def in_db(self, func: Callable[..., T], *args: Any) -> T:
         def call() -> T:
-            close_old_connections()
-            return func(*args)
+            try:
+                return func(*args)
+            except Exception:
+                # The connection may be what failed: start the next call on a new one.
+                close_old_connections()
+                raise
 
         return await asyncio.get_running_loop().run_in_executor(self.db, functools.partial(call))
 
