@@ -62,7 +62,7 @@ def _b36(number: int) -> str:
 
 
 def sign_id(purpose: str, ident: int) -> str:
-    """Return a compact signed, timestamped token for a row id: ID-TIME-MAC (cheap per recipient)."""
+    """Return a compact signed, timestamped token for a row id: ID-TIME-MAC, cheap to make."""
     body = f"{ident}-{_b36(int(time.time()))}"
     mac = base64.urlsafe_b64encode(_mac(f"id.{purpose}", body)[:16]).rstrip(b"=").decode()
     return f"{body}-{mac}"

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('delivery', '0001_initial'),
-        ('subscribers', '0002_subscribe_suppression_bounces'),
+        ('subscribers', '0001_initial'),
         ('topics', '0001_initial'),
     ]
 
