@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("subscriptions/", include("tidings.subscribers.urls")),
     path("outbox/", include("tidings.inbound.urls")),
+    path("sends/", include("tidings.delivery.urls")),
     path("lists/", include("tidings.archive.urls")),
 ]

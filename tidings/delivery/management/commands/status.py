@@ -1,13 +1,12 @@
-import time
 from typing import IO, cast
 
 from django.core.management.base import BaseCommand
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tidings.delivery.actions import send_counts
-from tidings.delivery.models import Delivery, Send
+from tidings.delivery.models import Send
+from tidings.delivery.progress import follow
 from tidings.lib.commands import add_json_flag, get_or_error, output
 
 
@@ -56,7 +55,7 @@ class Command(BaseCommand):
             return
         send = get_or_error(Send, "send", pk=options["send"])
         if options["follow"] and not options["json"]:
-            self.follow(send)
+            follow(send, cast(IO[str], self.stdout))
         data = describe(send)
         c = data["counts"]
         assert isinstance(c, dict)
@@ -66,23 +65,3 @@ class Command(BaseCommand):
             f"{c['queued'] + c['sending']} waiting, {c['cancelled']} cancelled, of {c['total']}"
         )
         output(self, options, data, text)
-
-    def follow(self, send: Send) -> None:
-        columns = (
-            TextColumn("send #{task.fields[send]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[detail]}"),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=Console(file=cast(IO[str], self.stdout))) as progress:
-            task = progress.add_task("send", total=None, send=send.pk, detail="")
-            while True:
-                send.refresh_from_db()
-                c = send_counts(send)
-                done = sum(c[s] for s in Delivery.TERMINAL)
-                detail = f"sent {c['sent']} · deferred {c['deferred']} · failed {c['failed']}"
-                progress.update(task, total=c["total"], completed=done, detail=detail)
-                if send.state != Send.SENDING:
-                    break
-                time.sleep(0.5)
