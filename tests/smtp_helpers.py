@@ -9,6 +9,9 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 
+from aiosmtpd.controller import Controller
+
+from tidings.delivery.smtp import Relay
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.smtpd import make_controller
 
@@ -50,3 +53,52 @@ def text_part(msg: EmailMessage) -> str:
     content = part.get_content()
     assert isinstance(content, str)
     return content.replace("\r\n", "\n")  # as a mail client shows it
+
+
+class Sink:
+    """An SMTP server that keeps what it gets, with chosen replies and faults per recipient."""
+
+    def __init__(self, pipelining: bool = False) -> None:
+        self.pipelining = pipelining
+        self.replies: dict[str, str] = {}  # recipient → reply to its RCPT
+        self.drop_once: set[str] = set()  # recipients whose DATA is taken, then the line cut
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.relay: Relay | None = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        reply = self.replies.get(address, "250 OK")
+        if reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return reply
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
+        dropped = self.drop_once.intersection(envelope.rcpt_tos)
+        if dropped:
+            self.drop_once -= dropped
+            server.transport.close()  # accepted, but the client never hears so
+        return "250 2.0.0 Ok: queued as ABC123"
+
+    def recipients(self) -> list[str]:
+        return [rcpt for _, rcpts, _ in self.received for rcpt in rcpts]
+
+
+@contextmanager
+def sink_server(pipelining: bool = False) -> Iterator[Sink]:
+    handler = Sink(pipelining)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.relay = Relay("127.0.0.1", port, start_tls=False)
+    try:
+        yield handler
+    finally:
+        controller.stop()

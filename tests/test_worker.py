@@ -4,10 +4,9 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from tests.smtp_helpers import free_port
+from tests.smtp_helpers import free_port, sink_server
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
@@ -19,35 +18,10 @@ from tidings.subscribers.actions import unsubscribe_all
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class Sink:
-    """An SMTP server that keeps what it gets and answers RCPT with a chosen reply per address."""
-
-    def __init__(self) -> None:
-        self.replies: dict[str, str] = {}
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
-        reply = self.replies.get(address, "250 OK")
-        if reply.startswith("250"):
-            envelope.rcpt_tos.append(address)
-        return reply
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.received.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
-        )
-        return "250 2.0.0 Ok: queued as ABC123"
-
-
 @pytest.fixture
 def sink():  # type: ignore[no-untyped-def]
-    handler = Sink()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.relay = Relay("127.0.0.1", port, start_tls=False)  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
+    with sink_server() as handler:
+        yield handler
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""What the relay says decides each recipient's fate, with and without pipelining."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.smtp_helpers import sink_server
+from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.delivery.models import Delivery
+from tidings.delivery.worker import process_chunk
+from tidings.subscribers.actions import subscribe
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
+def sink(request):  # type: ignore[no-untyped-def]
+    with sink_server(pipelining=request.param) as handler:
+        yield handler
+
+
+@pytest.fixture
+def send(account, topic):  # type: ignore[no-untyped-def]
+    for n in range(6):
+        subscribe(account, f"r{n}@example.org", [topic], confirmed=True)
+    bulletin = create_bulletin(account, subject="Notice", body="Body text.", topics=[topic])
+    return publish_bulletin(bulletin)
+
+
+def states() -> dict[str, tuple[str, str]]:
+    return {d.address: (d.state, d.last_reply) for d in Delivery.objects.all()}
+
+
+def message_ids(data: bytes) -> list[str]:
+    return re.findall(rb"^Message-ID: (<[^>]+>)", data, re.MULTILINE)  # type: ignore[return-value]
+
+
+def test_it_defers_4xx_fails_5xx_and_sends_the_rest(sink, send):  # type: ignore[no-untyped-def]
+    sink.replies["r1@example.org"] = "451 4.7.1 Greylisted, try again"
+    sink.replies["r2@example.org"] = "550 5.1.1 No such user"
+    process_chunk(sink.relay)
+
+    result = states()
+    assert result["r1@example.org"] == ("deferred", "451 4.7.1 Greylisted, try again")
+    assert result["r2@example.org"] == ("failed", "550 5.1.1 No such user")
+    sent = sorted(a for a, (state, _) in result.items() if state == "sent")
+    assert sent == ["r0@example.org", "r3@example.org", "r4@example.org", "r5@example.org"]
+    assert sorted(sink.recipients()) == sent
+
+
+def test_it_retries_a_message_cut_off_after_data_with_the_same_message_id(sink, send):  # type: ignore[no-untyped-def]
+    sink.drop_once.add("r3@example.org")
+    process_chunk(sink.relay)
+    assert states()["r3@example.org"][0] == "deferred"
+    assert Delivery.objects.filter(state="sent").count() == 5  # the others went on
+
+    Delivery.objects.filter(address="r3@example.org").update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    process_chunk(sink.relay)
+
+    assert states()["r3@example.org"][0] == "sent"
+    copies = [data for _, rcpts, data in sink.received if rcpts == ["r3@example.org"]]
+    assert len(copies) == 2
+    assert message_ids(copies[0]) == message_ids(copies[1])
+
+
+def test_it_sends_each_recipient_once_over_few_connections(settings, sink, account, topic):  # type: ignore[no-untyped-def]
+    settings.SMTP_CONNECTIONS = 3
+    for n in range(120):
+        subscribe(account, f"many{n}@example.org", [topic], confirmed=True)
+    publish_bulletin(create_bulletin(account, subject="T", body="B", topics=[topic]))
+    settings.DELIVERY_CHUNK_SIZE = 200
+    process_chunk(sink.relay)
+
+    assert sorted(sink.recipients()) == sorted(f"many{n}@example.org" for n in range(120))
+    assert Delivery.objects.filter(state="sent").count() == 120
