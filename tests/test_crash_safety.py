@@ -126,7 +126,7 @@ def test_it_loses_nobody_when_workers_are_killed_mid_send(settings, account, top
         while sent(send) < before + 300:
             assert time.monotonic() < deadline, "the worker made no progress"
             time.sleep(0.05)
-        time.sleep(random.uniform(0, 0.3))  # noqa: S311 - a random moment, not a secret
+        time.sleep(random.uniform(0, 0.3))
         process.send_signal(signal.SIGKILL)
         process.wait()
         kills += 1
