@@ -79,3 +79,19 @@ def test_it_sends_each_recipient_once_over_few_connections(settings, sink, accou
 
     assert sorted(sink.recipients()) == sorted(f"many{n}@example.org" for n in range(120))
     assert Delivery.objects.filter(state="sent").count() == 120
+
+
+def test_it_holds_back_mail_over_a_domain_rate_limit_without_costing_an_attempt(
+    settings, sink, account, topic
+):  # type: ignore[no-untyped-def]
+    settings.RATE_LIMITS = "slow.example=2"
+    for n in range(5):
+        subscribe(account, f"s{n}@slow.example", [topic], confirmed=True)
+    publish_bulletin(create_bulletin(account, subject="T", body="B", topics=[topic]))
+    process_chunk(sink.relay)
+
+    slow = Delivery.objects.filter(address__endswith="@slow.example")
+    assert slow.filter(state="sent").count() == 2
+    held = slow.filter(state="deferred")
+    assert held.count() == 3
+    assert {d.attempts for d in held} == {0}

@@ -126,7 +126,10 @@ UNSUBSCRIBE_LINK_MAX_AGE = env_int("TIDINGS_UNSUBSCRIBE_LINK_DAYS", 180) * 86400
 # Delivery worker tuning: rows per claim, how long a claim lasts, attempts before giving up,
 # and open SMTP connections per worker process.
 SMTP_CONNECTIONS = env_int("TIDINGS_SMTP_CONNECTIONS", 8)
-DELIVERY_CHUNK_SIZE = env_int("TIDINGS_DELIVERY_CHUNK_SIZE", 100)
+# Messages per second per worker, by recipient domain and "*" for the relay as a whole,
+# e.g. "gmail.com=50,*=2000". Mail over a limit waits a moment; it costs no attempt.
+RATE_LIMITS = env_str("TIDINGS_RATE_LIMITS", "")
+DELIVERY_CHUNK_SIZE = env_int("TIDINGS_DELIVERY_CHUNK_SIZE", 500)
 DELIVERY_LEASE_SECONDS = env_int("TIDINGS_DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("TIDINGS_DELIVERY_MAX_ATTEMPTS", 8)
 

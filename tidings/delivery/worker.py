@@ -27,6 +27,7 @@ from django.utils import timezone
 from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.dkim import sign
+from tidings.delivery.limits import RateLimiter, parse_limits
 from tidings.delivery.models import Delivery, Send
 from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay, dot_stuff
 from tidings.inbound.addresses import verp_address
@@ -108,6 +109,7 @@ class Renderers:
         self.sends: OrderedDict[int, tuple[Send, BulletinRenderer | None]] = OrderedDict()
         self.topics: dict[int, Topic] = {}
         self.messages: dict[int, bytes] = {}
+        self.limiter = RateLimiter(parse_limits(settings.RATE_LIMITS))
 
     def load(self, send_ids: set[int], topic_ids: set[int]) -> None:
         missing = send_ids - self.sends.keys()
@@ -138,13 +140,18 @@ def still_wanted(rows: list[Row]) -> set[int]:
     return set(confirmed.values_list("id", flat=True))
 
 
-def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int]]:
-    """Return the chunk's finished messages, and the rows to cancel (recipient left meanwhile)."""
+def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int], list[int]]:
+    """Return the chunk's finished messages, the rows to cancel (recipient left meanwhile)
+    and the rows to hold back (over a rate limit)."""
     renderers.load({r.send_id for r in rows}, {r.topic_id for r in rows if r.topic_id})
     wanted = still_wanted(rows)
     chunk = Chunk()
     cancelled = []
+    held = []
     for row in rows:
+        if not renderers.limiter.allow(row.address):
+            held.append(row.id)
+            continue
         send, renderer = renderers.sends[row.send_id]
         mid = message_id(row.send_id, row.id)
         if renderer is not None:
@@ -161,20 +168,27 @@ def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int]]:
             data = renderers.stored_message(send)
         chunk.rows[row.id] = row
         chunk.outgoing.append(Outgoing(row.id, verp_address(row.id), row.address, data))
-    return chunk, cancelled
+    return chunk, cancelled, held
 
 
 def claim_and_prepare(limit: int, lease_seconds: int, renderers: Renderers) -> Chunk:
     rows = claim(limit, lease_seconds)
     if not rows:
         return Chunk()
-    chunk, cancelled = prepare(rows, renderers)
+    chunk, cancelled, held = prepare(rows, renderers)
     chunk.claimed = len(rows)
     if cancelled:
         Delivery.objects.filter(id__in=cancelled, state=Delivery.SENDING).update(
             state=Delivery.CANCELLED,
             lease_until=None,
             last_reply="recipient unsubscribed or suppressed before sending",
+        )
+    if held:
+        Delivery.objects.filter(id__in=held, state=Delivery.SENDING).update(
+            state=Delivery.DEFERRED,
+            lease_until=None,
+            next_attempt_at=timezone.now() + timedelta(seconds=1),
+            last_reply="held back by a rate limit (TIDINGS_RATE_LIMITS)",
         )
     return chunk
 
