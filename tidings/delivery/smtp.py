@@ -308,6 +308,8 @@ class Pool:
     async def _lane(self, queue: deque[Outgoing], outcomes: list[Outcome], batch: int) -> None:
         """Take batches from the shared queue and send them on one connection."""
         connection: Connection | None = self.idle.pop() if self.idle else None
+        if connection is not None and connection.reader.lost is not None:
+            connection = None  # the relay closed it while it was idle
         failures = 0
         while queue:
             mine: deque[Outgoing] = deque()
@@ -319,6 +321,7 @@ class Pool:
                         connection = Connection(self.relay)
                         await connection.open()
                     await connection.send(mine, outcomes)
+                    failures = 0
                 except (OSError, ConnectionError, TimeoutError, SMTPError) as exc:
                     if connection is not None:
                         connection.close()
@@ -330,7 +333,7 @@ class Pool:
                     # way a recipient can get a message twice).
                     item = mine.popleft()
                     outcomes.append(Outcome(item.key, 0, reason))
-                    if failures >= 3:
+                    if failures >= 3:  # three broken sessions in a row: the relay is down
                         while mine:
                             item = mine.popleft()
                             outcomes.append(Outcome(item.key, 0, reason))
