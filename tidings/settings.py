@@ -147,3 +147,14 @@ LOGGING = {
         "tidings": {"handlers": ["console"], "level": env_str("TIDINGS_LOG_LEVEL", "INFO")}
     },
 }
+
+# --- subscribers ---
+# Public subscribe form: requests per client IP per hour (429 beyond), and per address per hour
+# (silently dropped beyond, so that the answer never tells whether an address is known).
+SUBSCRIBE_RATE_PER_IP = env_int("TIDINGS_SUBSCRIBE_RATE_PER_IP", 20)
+SUBSCRIBE_RATE_PER_ADDRESS = env_int("TIDINGS_SUBSCRIBE_RATE_PER_ADDRESS", 5)
+# At most one confirmation mail per address per this many seconds.
+CONFIRM_MAIL_INTERVAL = env_int("TIDINGS_CONFIRM_MAIL_INTERVAL", 900)
+# Temporary bounces: this many within the window suppress the address.
+BOUNCE_SOFT_THRESHOLD = env_int("TIDINGS_BOUNCE_SOFT_THRESHOLD", 3)
+BOUNCE_SOFT_WINDOW_DAYS = env_int("TIDINGS_BOUNCE_SOFT_WINDOW_DAYS", 14)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tidings.accounts.models import Account
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.models import Delivery, Send
-from tidings.subscribers.models import Subscriber, Subscription
+from tidings.subscribers.models import Subscriber, Subscription, Suppression
 from tidings.topics.models import Topic
 
 
@@ -34,6 +34,7 @@ def _snapshot_recipients(send: Send, bulletin: Bulletin) -> int:
     subscription = Subscription._meta.db_table
     subscriber = Subscriber._meta.db_table
     bulletin_topics = Bulletin.topics.through._meta.db_table
+    suppression = Suppression._meta.db_table
     # One row per address even when it follows several of the topics; it gets the bulletin
     # for the first of them.
     sql = f"""
@@ -45,10 +46,18 @@ def _snapshot_recipients(send: Send, bulletin: Bulletin) -> int:
         WHERE sub.topic_id IN
             (SELECT bt.topic_id FROM {bulletin_topics} bt WHERE bt.bulletin_id = %s)
           AND s.status = %s
+          AND s.delivery_mode = %s
+          AND NOT EXISTS (
+            SELECT 1 FROM {suppression} x
+            WHERE x.email = s.email AND (x.account_id IS NULL OR x.account_id = s.account_id)
+          )
         GROUP BY s.id, s.email
     """  # noqa: S608 - table names come from models, values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [send.pk, Delivery.QUEUED, bulletin.pk, Subscriber.CONFIRMED])
+        cursor.execute(
+            sql,
+            [send.pk, Delivery.QUEUED, bulletin.pk, Subscriber.CONFIRMED, Subscriber.IMMEDIATE],
+        )
         return cursor.rowcount
 
 

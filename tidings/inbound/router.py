@@ -17,6 +17,7 @@ from tidings.inbound import addresses
 from tidings.inbound.models import InboundMessage
 from tidings.lists.relay import hold_malformed, receive_post
 from tidings.subscribers.actions import unsubscribe_all
+from tidings.subscribers.bounces import process_bounce
 from tidings.subscribers.models import Subscriber
 
 log = logging.getLogger("tidings.router")
@@ -89,6 +90,8 @@ def route(message: InboundMessage) -> tuple[str, list[str]]:
             if subscriber is not None:
                 unsubscribe_all(subscriber)
             notes.append(f"{rcpt}: unsubscribed subscriber #{dest.ident}")
+        elif dest.kind == addresses.BOUNCE:
+            notes.append(f"{rcpt}: {process_bounce(message, msg, dest.ident or 0)}")
         else:
             notes.append(f"{rcpt}: {dest.kind} message kept for bounce processing")
     return InboundMessage.DONE, notes

@@ -1,14 +1,40 @@
 from __future__ import annotations
 
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from tidings.accounts.models import Account
+from tidings.delivery.actions import send_message
 from tidings.lib.mail import normalize
-from tidings.subscribers.models import Subscriber, Subscription
+from tidings.lib.tokens import BadToken, ExpiredToken, make_token, read_token, sign_id
+from tidings.subscribers.mail import notice
+from tidings.subscribers.models import (
+    Subscriber,
+    SubscribeSettings,
+    Subscription,
+    Suppression,
+    Throttle,
+)
 from tidings.topics.models import Topic
+
+# Confirmation tokens carry their own expiry (the account's setting); this only bounds the
+# signature check so that no token lives forever whatever its payload says.
+CONFIRM_TOKEN_MAX_AGE = 366 * 86400
+
+
+class UsedToken(BadToken):
+    """The link was genuine but has been used, or a newer one replaced it."""
 
 
 def subscribe(
@@ -59,3 +85,234 @@ def set_topics(subscriber: Subscriber, topics: list[Topic]) -> None:
             subscriber.status = Subscriber.CONFIRMED
             subscriber.confirmed_at = timezone.now()
             subscriber.save(update_fields=["status", "confirmed_at"])
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+
+def allow(key: str, limit: int, window: int) -> bool:
+    """Count one attempt against key; return False if the window's limit was already reached."""
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            throttle, created = Throttle.objects.select_for_update().get_or_create(
+                key=key, defaults={"window_start": now, "count": 1}
+            )
+        except IntegrityError:  # another process created it between our get and create
+            throttle, created = Throttle.objects.select_for_update().get(key=key), False
+        if created:
+            return True
+        if throttle.window_start <= now - timedelta(seconds=window):
+            Throttle.objects.filter(pk=throttle.pk).update(window_start=now, count=1)
+            return True
+        if throttle.count >= limit:
+            return False
+        Throttle.objects.filter(pk=throttle.pk).update(count=F("count") + 1)
+        return True
+
+
+# --- suppression -------------------------------------------------------------------------------
+
+
+def suppressed_filter(account: Account | None) -> Q:
+    """Return the condition on Suppression rows that apply to an account's sends."""
+    if account is None:
+        return Q(account__isnull=True)
+    return Q(account__isnull=True) | Q(account=account)
+
+
+def is_suppressed(account: Account | None, email: str) -> bool:
+    return Suppression.objects.filter(suppressed_filter(account), email=normalize(email)).exists()
+
+
+def suppress(
+    account: Account | None, email: str, reason: str = Suppression.MANUAL, note: str = ""
+) -> Suppression:
+    """Keep every send from reaching an address (account None: for every account); idempotent."""
+    email = normalize(email)
+    validate_email(email)
+    if reason not in dict(Suppression.REASONS):
+        raise ValidationError(f"Unknown suppression reason {reason!r}.")
+    try:
+        with transaction.atomic():
+            return Suppression.objects.create(
+                account=account, email=email, reason=reason, note=note
+            )
+    except IntegrityError:
+        return Suppression.objects.get(account=account, email=email)
+
+
+def unsuppress(suppression: Suppression) -> None:
+    """Let sends reach the address again."""
+    suppression.delete()
+
+
+# --- double opt-in -----------------------------------------------------------------------------
+
+
+def settings_for(account: Account) -> SubscribeSettings:
+    """Return the account's subscribe settings, or the defaults if it never changed them."""
+    found = SubscribeSettings.objects.filter(account=account).first()
+    return found or SubscribeSettings(account=account)
+
+
+def confirmation_url(subscriber: Subscriber, email: str, topics: list[Topic], nonce: str) -> str:
+    days = settings_for(subscriber.account).confirm_link_days
+    payload = {
+        "s": subscriber.pk,
+        "e": email,
+        "t": [t.pk for t in topics],
+        "n": nonce,
+        "x": int(time.time()) + days * 86400,
+    }
+    token = make_token("confirm", payload)
+    path = reverse("subscribers:confirm", args=[subscriber.account.code, token])
+    return settings.BASE_URL + path
+
+
+def send_confirmation(
+    subscriber: Subscriber, topics: list[Topic], *, email: str | None = None
+) -> bool:
+    """Mail a single-use link to confirm (the address, or a new one); at most one per interval."""
+    to = email or subscriber.email
+    if is_suppressed(subscriber.account, to):
+        return False
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.CONFIRM_MAIL_INTERVAL)
+    nonce = secrets.token_urlsafe(16)
+    with transaction.atomic():
+        claimed = (
+            Subscriber.objects.filter(pk=subscriber.pk)
+            .filter(Q(confirm_sent_at__isnull=True) | Q(confirm_sent_at__lt=cutoff))
+            .update(confirm_nonce=nonce, confirm_sent_at=now)
+        )
+        if not claimed:
+            return False
+        context = {
+            "confirm_url": confirmation_url(subscriber, to, topics, nonce),
+            "topics": topics,
+            "changing": to != subscriber.email,
+            "days": settings_for(subscriber.account).confirm_link_days,
+        }
+        send_message(notice(subscriber.account, to, "confirm", context), [to])
+    subscriber.confirm_nonce, subscriber.confirm_sent_at = nonce, now
+    return True
+
+
+def request_subscription(account: Account, email: str, topics: list[Topic]) -> str:
+    """Handle a request from the public subscribe page; return what was done (for logs, tests)."""
+    email = normalize(email)
+    validate_email(email)
+    if any(t.account_id != account.pk for t in topics):
+        raise ValidationError("Every topic must belong to the account.")
+    key = f"subscribe-address:{account.pk}:{email.lower()}"
+    if not allow(key, settings.SUBSCRIBE_RATE_PER_ADDRESS, 3600):
+        return "throttled"
+    if is_suppressed(account, email):
+        return "suppressed"
+    if not settings_for(account).double_opt_in:
+        subscribe(account, email, topics, confirmed=True)
+        return "subscribed"
+    subscriber, _ = Subscriber.objects.get_or_create(account=account, email=email)
+    if send_confirmation(subscriber, topics):
+        return "confirmation sent"
+    return "confirmation sent recently"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    subscriber: Subscriber
+    email: str
+    topics: list[Topic]
+    nonce: str
+
+
+def read_confirmation(account_code: str, token: str) -> Confirmation:
+    """Return what a confirmation link confirms; raise BadToken (Expired, Used) if it can't."""
+    payload = read_token("confirm", token, CONFIRM_TOKEN_MAX_AGE)
+    if not isinstance(payload, dict) or not {"s", "e", "t", "n", "x"} <= payload.keys():
+        raise BadToken("This link is not valid.")
+    if payload["x"] < time.time():
+        raise ExpiredToken("This link has expired.")
+    subscriber = Subscriber.objects.select_related("account").filter(pk=payload["s"]).first()
+    if subscriber is None or subscriber.account.code != account_code:
+        raise BadToken("This link is not valid.")
+    if not subscriber.confirm_nonce or not hmac.compare_digest(
+        str(payload["n"]), subscriber.confirm_nonce
+    ):
+        raise UsedToken("This link has already been used.")
+    topics = list(Topic.objects.filter(pk__in=payload["t"], account=subscriber.account))
+    return Confirmation(subscriber, str(payload["e"]), topics, str(payload["n"]))
+
+
+def confirm(confirmation: Confirmation) -> Subscriber:
+    """Apply a confirmation link once: confirm the address (or move to the new one), add topics."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=confirmation.subscriber.pk)
+        if subscriber.confirm_nonce != confirmation.nonce:
+            raise UsedToken("This link has already been used.")
+        if confirmation.email != subscriber.email:
+            subscriber = _move_address(subscriber, confirmation.email)
+        subscriber.confirm_nonce = ""
+        if subscriber.status != Subscriber.CONFIRMED:
+            subscriber.status = Subscriber.CONFIRMED
+            subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["confirm_nonce", "status", "confirmed_at", "email"])
+        for topic in confirmation.topics:
+            Subscription.objects.get_or_create(subscriber=subscriber, topic=topic)
+    return subscriber
+
+
+def _move_address(subscriber: Subscriber, email: str) -> Subscriber:
+    """Give the subscriber a new address, merging into the record that already has it."""
+    existing = (
+        Subscriber.objects.select_for_update()
+        .filter(account_id=subscriber.account_id, email=email)
+        .exclude(pk=subscriber.pk)
+        .first()
+    )
+    if existing is None:
+        subscriber.email = email
+        return subscriber
+    for topic_id in subscriber.subscriptions.values_list("topic_id", flat=True):
+        Subscription.objects.get_or_create(subscriber=existing, topic_id=topic_id)
+    existing.delivery_mode = subscriber.delivery_mode
+    existing.digest_sent_until = subscriber.digest_sent_until
+    existing.save(update_fields=["delivery_mode", "digest_sent_until"])
+    subscriber.delete()
+    return existing
+
+
+# --- preferences -------------------------------------------------------------------------------
+
+
+def request_address_change(subscriber: Subscriber, new_email: str) -> bool:
+    """Mail a confirmation link to the new address; the change happens when it is used."""
+    new_email = normalize(new_email)
+    validate_email(new_email)
+    if new_email == subscriber.email:
+        raise ValidationError("That is already your address.")
+    return send_confirmation(subscriber, [], email=new_email)
+
+
+def set_delivery_mode(subscriber: Subscriber, mode: str) -> None:
+    """Choose immediate mail or a daily or weekly digest."""
+    if mode not in dict(Subscriber.DELIVERY_MODES):
+        raise ValidationError(f"Unknown delivery mode {mode!r}.")
+    if mode == subscriber.delivery_mode:
+        return
+    if subscriber.delivery_mode == Subscriber.IMMEDIATE:
+        # Everything published so far went (or is going) out immediately: the digest starts now.
+        subscriber.digest_sent_until = timezone.now()
+    subscriber.delivery_mode = mode
+    subscriber.save(update_fields=["delivery_mode", "digest_sent_until"])
+
+
+def delete_subscriber(subscriber: Subscriber) -> None:
+    """Forget the address and everything it chose."""
+    subscriber.delete()
+
+
+def manage_url(subscriber: Subscriber) -> str:
+    token = sign_id("subscriber", subscriber.pk)
+    return settings.BASE_URL + reverse("subscribers:manage", args=[token])

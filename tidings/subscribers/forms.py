@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
-from tidings.subscribers.models import Subscriber
+from tidings.accounts.models import Account
+from tidings.subscribers.models import Subscriber, Suppression
 from tidings.topics.models import Topic
 
 
@@ -28,3 +29,44 @@ class TopicsForm(forms.Form):
             Q(listed=True) | Q(pk__in=followed), account_id=subscriber.account_id
         ).order_by("name", "pk")
         self.initial["topics"] = [row["topic_id"] for row in followed]
+
+
+class SubscribeForm(forms.Form):
+    """The public quick-subscribe form: an address, listed topics, and a field only bots fill."""
+
+    email = forms.EmailField(label="Email address", max_length=254)
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.none(),
+        required=True,
+        error_messages={"required": "Choose at least one topic."},
+    )
+    # Honeypot: hidden from people (and from screen readers); a filled one means a bot.
+    website = forms.CharField(required=False, label="Leave this field empty")
+
+    def __init__(self, account: Account, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["topics"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = Topic.objects.filter(account=account, listed=True)
+
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class DeliveryForm(forms.Form):
+    delivery_mode = forms.ChoiceField(
+        choices=Subscriber.DELIVERY_MODES, widget=forms.RadioSelect, label="Send me"
+    )
+
+
+class AddressForm(forms.Form):
+    email = forms.EmailField(label="New email address", max_length=254)
+
+
+class SuppressionForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254)
+    everywhere = forms.BooleanField(
+        required=False, label="For every account (global), not only this one"
+    )
+    reason = forms.ChoiceField(choices=Suppression.REASONS, initial=Suppression.MANUAL)
+    note = forms.CharField(required=False, max_length=500)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from tidings.accounts.models import Account
 from tidings.topics.models import Topic
@@ -14,15 +15,34 @@ class Subscriber(models.Model):
     UNSUBSCRIBED = "unsubscribed"
     STATUSES = [(PENDING, "pending"), (CONFIRMED, "confirmed"), (UNSUBSCRIBED, "unsubscribed")]
 
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    DELIVERY_MODES = [
+        (IMMEDIATE, "Immediately"),
+        (DAILY, "Daily digest"),
+        (WEEKLY, "Weekly digest"),
+    ]
+
     account = models.ForeignKey(Account, models.CASCADE, related_name="subscribers")
     email = models.EmailField()
     status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
     created = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    delivery_mode = models.CharField(max_length=16, choices=DELIVERY_MODES, default=IMMEDIATE)
+    # Bulletins published up to here have reached this subscriber (immediately or in a digest).
+    digest_sent_until = models.DateTimeField(null=True, blank=True)
+    # The one confirmation link that may still be used; emptied when it is.
+    confirm_nonce = models.CharField(max_length=32, blank=True)
+    confirm_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "email"], name="subscriber_unique_email"),
+        ]
+        indexes = [
+            # Serves the digest job: confirmed subscribers of an account in one delivery mode.
+            models.Index(fields=["account", "delivery_mode", "status"], name="subscriber_digest"),
         ]
 
     def __str__(self) -> str:
@@ -43,3 +63,133 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber} → {self.topic}"
+
+
+class SubscribeSettings(models.Model):
+    """An account's choices for its public subscribe page, confirmations and digests."""
+
+    account = models.OneToOneField(Account, models.CASCADE, related_name="subscribe_settings")
+    double_opt_in = models.BooleanField(
+        default=True, help_text="New addresses must confirm by a link in a mail before any mail."
+    )
+    confirm_link_days = models.PositiveIntegerField(
+        default=7, help_text="How long a confirmation link works."
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        default=7, help_text="Hour (0-23, the account's time zone) when digests go out."
+    )
+    weekly_digest_day = models.PositiveSmallIntegerField(
+        default=0, help_text="Day of the weekly digest: 0 Monday … 6 Sunday."
+    )
+
+    class Meta:
+        verbose_name_plural = "subscribe settings"
+
+    def __str__(self) -> str:
+        return f"Subscribe settings of {self.account}"
+
+
+class Suppression(models.Model):
+    """An address no send may reach: for one account, or for all (account empty)."""
+
+    HARD_BOUNCE = "hard-bounce"
+    SOFT_BOUNCES = "soft-bounces"
+    COMPLAINT = "complaint"
+    MANUAL = "manual"
+    REASONS = [
+        (HARD_BOUNCE, "hard bounce"),
+        (SOFT_BOUNCES, "too many soft bounces"),
+        (COMPLAINT, "complaint"),
+        (MANUAL, "added by staff"),
+    ]
+
+    account = models.ForeignKey(
+        Account,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="suppressions",
+        help_text="Empty: suppressed for every account.",
+    )
+    email = models.EmailField()
+    reason = models.CharField(max_length=16, choices=REASONS, default=MANUAL)
+    note = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "email"],
+                condition=Q(account__isnull=False),
+                name="suppression_unique_account_email",
+                violation_error_message="This address is already suppressed for this account.",
+            ),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(account__isnull=True),
+                name="suppression_unique_global_email",
+                violation_error_message="This address is already suppressed for every account.",
+            ),
+        ]
+        # Serves the send snapshot's NOT EXISTS and the import's exclusion: lookups by address.
+        indexes = [models.Index(fields=["email", "account"], name="suppression_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"
+
+
+class BounceEvent(models.Model):
+    """One bounce, complaint or ignored report about an address, and what was decided."""
+
+    PERMANENT = "permanent"
+    TEMPORARY = "temporary"
+    COMPLAINT = "complaint"
+    IGNORED = "ignored"
+    KINDS = [
+        (PERMANENT, "permanent failure"),
+        (TEMPORARY, "temporary failure"),
+        (COMPLAINT, "complaint"),
+        (IGNORED, "not a bounce"),
+    ]
+
+    SUPPRESSED = "suppressed"
+    SCORED = "scored"
+    UNSUBSCRIBED = "unsubscribed"
+    NOTHING = "nothing"
+    DECISIONS = [
+        (SUPPRESSED, "suppressed"),
+        (SCORED, "scored"),
+        (UNSUBSCRIBED, "unsubscribed"),
+        (NOTHING, "nothing"),
+    ]
+
+    account = models.ForeignKey(Account, models.CASCADE, null=True, blank=True)
+    subscriber = models.ForeignKey(Subscriber, models.SET_NULL, null=True, blank=True)
+    delivery = models.ForeignKey("delivery.Delivery", models.SET_NULL, null=True, blank=True)
+    inbound = models.ForeignKey("inbound.InboundMessage", models.SET_NULL, null=True, blank=True)
+    email = models.CharField(max_length=320, blank=True)
+    kind = models.CharField(max_length=16, choices=KINDS)
+    status = models.CharField(max_length=32, blank=True, help_text="DSN status such as 5.1.1.")
+    decision = models.CharField(max_length=16, choices=DECISIONS, default=NOTHING)
+    reason = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Serves the soft-bounce score: an address's temporary failures within the window.
+            models.Index(fields=["email", "kind", "created"], name="bounce_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.kind} → {self.decision}"
+
+
+class Throttle(models.Model):
+    """A fixed-window counter for rate limits shared by every web process."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -1,18 +1,23 @@
-"""The subscriber's own pages, reached through the signed links in every bulletin."""
+"""The public subscribe page and the subscriber's own pages, reached through signed links."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tidings.lib.tokens import BadToken, unsign_id
+from tidings.accounts.models import Account
+from tidings.lib.tokens import BadToken, ExpiredToken, unsign_id
 from tidings.subscribers import actions
-from tidings.subscribers.forms import TopicsForm
+from tidings.subscribers.forms import AddressForm, DeliveryForm, SubscribeForm, TopicsForm
 from tidings.subscribers.models import Subscriber
+from tidings.subscribers.tree import topic_tree
 
 
 def subscriber_from_token(token: str) -> Subscriber:
@@ -26,6 +31,66 @@ def bad_link(request: HttpRequest, error: BadToken) -> HttpResponse:
     return render(request, "subscribers/bad_link.html", context, status=400)
 
 
+def client_ip(request: HttpRequest) -> str:
+    # Only the socket's peer: X-Forwarded-For is whatever the client wants it to be.
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscribe(request: HttpRequest, code: str) -> HttpResponse:
+    account = get_object_or_404(Account, code=code)
+    opt_in = actions.settings_for(account).double_opt_in
+    if request.method == "POST":
+        limit = settings.SUBSCRIBE_RATE_PER_IP
+        if not actions.allow(f"subscribe-ip:{client_ip(request)}", limit, 3600):
+            context = {"account": account, "limit": limit}
+            return render(request, "subscribers/subscribe_throttled.html", context, status=429)
+        form = SubscribeForm(account, request.POST)
+        if form.is_valid():
+            if not form.is_bot():
+                actions.request_subscription(
+                    account, form.cleaned_data["email"], list(form.cleaned_data["topics"])
+                )
+            # The same answer whether the address is new, known, suppressed or throttled.
+            context = {"account": account, "email": form.cleaned_data["email"], "opt_in": opt_in}
+            return render(request, "subscribers/subscribe_done.html", context)
+    else:
+        form = SubscribeForm(account)
+    chosen = {str(v) for v in form["topics"].value() or []}
+    context = {"account": account, "form": form, "tree": topic_tree(account), "chosen": chosen}
+    return render(request, "subscribers/subscribe.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, code: str, token: str) -> HttpResponse:
+    account = get_object_or_404(Account, code=code)
+    try:
+        confirmation = actions.read_confirmation(code, token)
+        # Mail scanners open links, so the page only offers a button; the POST confirms.
+        if request.method != "POST":
+            context: dict[str, Any] = {"confirmation": confirmation, "account": account}
+            return render(request, "subscribers/confirm.html", context)
+        subscriber = actions.confirm(confirmation)
+    except BadToken as e:
+        context = {"reason": str(e), "account": account, "expired": isinstance(e, ExpiredToken)}
+        return render(request, "subscribers/bad_confirm_link.html", context, status=400)
+    context = {"subscriber": subscriber, "manage_url": actions.manage_url(subscriber)}
+    return render(request, "subscribers/confirmed.html", context)
+
+
+def manage_context(subscriber: Subscriber, token: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "subscriber": subscriber,
+        "token": token,
+        "form": TopicsForm(subscriber),
+        "delivery_form": DeliveryForm(initial={"delivery_mode": subscriber.delivery_mode}),
+        "address_form": AddressForm(),
+        **extra,
+    }
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
@@ -34,17 +99,67 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     except BadToken as e:
         return bad_link(request, e)
 
-    saved = False
     if request.method == "POST":
         form = TopicsForm(subscriber, request.POST)
         if form.is_valid():
             actions.set_topics(subscriber, list(form.cleaned_data["topics"]))
-            saved = True
-            form = TopicsForm(subscriber)
-    else:
-        form = TopicsForm(subscriber)
-    context = {"subscriber": subscriber, "token": token, "form": form, "saved": saved}
+            return render(
+                request, "subscribers/manage.html", manage_context(subscriber, token, saved=True)
+            )
+        return render(
+            request, "subscribers/manage.html", manage_context(subscriber, token, form=form)
+        )
+    return render(request, "subscribers/manage.html", manage_context(subscriber, token))
+
+
+@never_cache
+@require_POST
+def delivery(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = subscriber_from_token(token)
+    except BadToken as e:
+        return bad_link(request, e)
+    form = DeliveryForm(request.POST)
+    if not form.is_valid():
+        context = manage_context(subscriber, token, delivery_form=form)
+        return render(request, "subscribers/manage.html", context, status=400)
+    actions.set_delivery_mode(subscriber, form.cleaned_data["delivery_mode"])
+    context = manage_context(subscriber, token, saved_delivery=True)
     return render(request, "subscribers/manage.html", context)
+
+
+@never_cache
+@require_POST
+def change_address(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = subscriber_from_token(token)
+    except BadToken as e:
+        return bad_link(request, e)
+    form = AddressForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.request_address_change(subscriber, form.cleaned_data["email"])
+        except ValidationError as exc:
+            form.add_error("email", exc)
+    if not form.is_valid():
+        context = manage_context(subscriber, token, address_form=form)
+        return render(request, "subscribers/manage.html", context, status=400)
+    context = manage_context(subscriber, token, new_address=form.cleaned_data["email"])
+    return render(request, "subscribers/manage.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def delete(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = subscriber_from_token(token)
+    except BadToken as e:
+        return bad_link(request, e)
+    context = {"subscriber": subscriber, "token": token, "account": subscriber.account}
+    if request.method == "POST":
+        actions.delete_subscriber(subscriber)
+        return render(request, "subscribers/deleted.html", context)
+    return render(request, "subscribers/delete.html", context)
 
 
 @never_cache

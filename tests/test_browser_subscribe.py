@@ -1,0 +1,96 @@
+"""A subscriber in a real browser, without JavaScript: subscribe → confirm → digest → leave."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
+from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.delivery.worker import drain
+from tidings.subscribers.models import Subscriber
+from tidings.topics.actions import create_topic
+from tidings.topics.models import Category
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ADDRESS = "amani@example.org"
+
+
+def link(text: str, label: str) -> str:
+    found = re.search(rf"{label}:?\s*\n*\s*(http\S+)", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+def deliver() -> None:
+    """Run the worker in its own thread: Playwright's event loop owns this one."""
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            drain()
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(60)
+    assert not errors, errors
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(ARTIFACTS / f"subscribe-{name}.png"), full_page=True)
+
+
+def test_it_takes_a_subscriber_from_the_form_to_unsubscribed(
+    page, live_server, settings, account, topic
+):  # type: ignore[no-untyped-def]
+    news = Category.objects.create(account=account, name="News")
+    topic.categories.add(news)
+    create_topic(account, name="Travel Advisories", code="USSTATEBPA_2")
+    with tidings_smtpd(settings):
+        page.goto(f"{live_server.url}/subscriptions/{account.code}/")
+        shot(page, "1-form")
+        page.get_by_label("Email address").fill(ADDRESS)
+        page.get_by_label("Press Releases").check()
+        page.get_by_role("button", name="Subscribe").click()
+        assert page.get_by_role("heading", name="Check your email").is_visible()
+        shot(page, "2-check-your-email")
+
+        deliver()
+        (confirmation,) = captured_for(ADDRESS)
+        page.goto(link(text_part(confirmation), "press Confirm[^\n]*"))
+        shot(page, "3-confirm")
+        assert Subscriber.objects.get(email=ADDRESS).status == Subscriber.PENDING
+        page.get_by_role("button", name="Confirm").click()
+        assert page.get_by_role("heading", name="You're subscribed").is_visible()
+        shot(page, "4-confirmed")
+
+        bulletin = create_bulletin(
+            account, subject="Migration Talks", body="The talks went well.", topics=[topic]
+        )
+        publish_bulletin(bulletin)
+        deliver()
+        _, bulletin_mail = captured_for(ADDRESS)
+        text = text_part(bulletin_mail)
+
+        page.goto(link(text, "Manage Subscriptions"))
+        page.get_by_label("Daily digest").check()
+        page.get_by_role("button", name="Save delivery").click()
+        assert page.get_by_text("Delivery saved: Daily digest.").is_visible()
+        shot(page, "5-daily-digest")
+        assert Subscriber.objects.get(email=ADDRESS).delivery_mode == Subscriber.DAILY
+
+        page.goto(link(text, "Unsubscribe"))
+        shot(page, "6-unsubscribe")
+        page.get_by_role("button", name="Unsubscribe from everything").click()
+        assert page.get_by_role("heading", name="Unsubscribed").is_visible()
+        shot(page, "7-unsubscribed")
+    assert Subscriber.objects.get(email=ADDRESS).status == Subscriber.UNSUBSCRIBED

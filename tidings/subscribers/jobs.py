@@ -1,0 +1,23 @@
+"""Periodic jobs of the subscribers app, run by whichever worker gets to them first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from tidings.ops.periodic import periodic
+from tidings.subscribers.digests import send_due_digests
+from tidings.subscribers.models import Throttle
+
+
+@periodic("subscribers.digests", every=300)
+def digests() -> None:
+    """Send the daily and weekly digests that are due."""
+    send_due_digests()
+
+
+@periodic("subscribers.throttles", every=3600)
+def forget_old_throttles() -> None:
+    """Delete rate-limit counters whose window ended long ago."""
+    Throttle.objects.filter(window_start__lt=timezone.now() - timedelta(days=1)).delete()
