@@ -105,3 +105,13 @@ def test_it_keeps_a_routing_failure_as_a_dead_letter(wanabidii, monkeypatch):  #
 
 
 pytestmark = pytest.mark.django_db
+
+
+def test_it_holds_a_post_without_from_but_still_routes_it(wanabidii):  # type: ignore[no-untyped-def]
+    message = deliver(
+        b"To: wanabidii@lists.tidings.localhost\r\nSubject: x\r\n\r\nhi\r\n", wanabidii.address
+    )
+    assert message.state == InboundMessage.DONE
+    held = ListMessage.objects.get()
+    assert (held.status, held.rule) == (ListMessage.HELD, "malformed")
+    assert "no From header" in held.reason

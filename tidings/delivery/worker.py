@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tidings.bulletins.email import BulletinRenderer
@@ -32,7 +33,7 @@ from tidings.delivery.models import Delivery, Send
 from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay, dot_stuff
 from tidings.inbound.addresses import verp_address
 from tidings.lib.tokens import short_mac
-from tidings.subscribers.models import Subscriber
+from tidings.subscribers.models import Subscriber, Suppression
 from tidings.topics.models import Topic
 
 log = logging.getLogger("tidings.delivery")
@@ -136,8 +137,13 @@ def still_wanted(rows: list[Row]) -> set[int]:
     ids = {r.subscriber_id for r in rows if r.subscriber_id}
     if not ids:
         return set()
-    confirmed = Subscriber.objects.filter(id__in=ids, status=Subscriber.CONFIRMED)
-    return set(confirmed.values_list("id", flat=True))
+    suppressed = Suppression.objects.filter(
+        Q(account__isnull=True) | Q(account_id=OuterRef("account_id")), email=OuterRef("email")
+    )
+    wanted = Subscriber.objects.filter(id__in=ids, status=Subscriber.CONFIRMED).exclude(
+        Exists(suppressed)
+    )
+    return set(wanted.values_list("id", flat=True))
 
 
 def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int], list[int]]:

@@ -36,10 +36,8 @@ def parse(raw: bytes) -> tuple[EmailMessage | None, str]:
         return None, "empty message"
     if any(isinstance(d, MissingHeaderBodySeparatorDefect) for d in msg.defects):
         return None, "no header/body separator: the headers are damaged"
-    if not msg.get_all("From"):
-        return None, "no From header"
     try:
-        str(msg["From"])
+        str(msg.get("From", ""))
         str(msg.get("Subject", ""))
     except Exception as exc:
         return None, f"undecodable header: {exc}"
@@ -81,6 +79,11 @@ def route(message: InboundMessage) -> tuple[str, list[str]]:
             notes.append(f"{rcpt}: nothing answers to this address any more")
         elif dest.kind == addresses.LIST:
             assert dest.mailing_list is not None
+            if not msg.get_all("From"):
+                # Bounces may lack a From; a post to a list may not.
+                hold_malformed(dest.mailing_list, message, "no From header")
+                notes.append(f"{rcpt}: held: no From header")
+                continue
             fresh, _ = parse(bytes(message.raw))  # each list changes its own copy
             assert fresh is not None
             decision = receive_post(dest.mailing_list, message, fresh)
