@@ -8,11 +8,11 @@ from datetime import timedelta
 from email import message_from_binary_file, message_from_bytes
 from email.message import Message
 from email.policy import default
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
+from tests.paths import SHARED
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
@@ -24,7 +24,7 @@ from tidings.subscribers.models import BounceEvent, Subscriber, Suppression
 from tidings.topics.models import Topic
 
 # The shared real-world corpus lives beside the checkout; it is not copied into the project.
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bounces"
+CORPUS = SHARED / "corpus" / "bounces"
 needs_corpus = pytest.mark.skipif(
     not (CORPUS / "expected.csv").exists(), reason=f"bounce corpus not found at {CORPUS}"
 )

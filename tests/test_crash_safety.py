@@ -19,6 +19,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.paths import SHARED
 from tests.smtp_helpers import free_port
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery, Send
@@ -27,7 +28,7 @@ from tidings.subscribers.models import Subscriber, Subscription
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parent.parent
-SINK = ROOT.parent / "shared" / "tools" / "smtp-sink"
+SINK = SHARED / "tools" / "smtp-sink"
 CHUNK = 200
 
 
