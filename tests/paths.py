@@ -1,4 +1,4 @@
-"""Where the shared folder (corpus, tools) is: beside the checkout, or this machine's /work/shared."""
+"""Where the shared folder (corpus, tools) is: beside the checkout, or /work/shared."""
 
 from __future__ import annotations
 
