@@ -13,6 +13,7 @@ from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
 from tidings.delivery.worker import process_chunk
 from tidings.subscribers.actions import subscribe
+from tidings.subscribers.models import BounceEvent, Suppression
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,3 +96,13 @@ def test_it_holds_back_mail_over_a_domain_rate_limit_without_costing_an_attempt(
     held = slow.filter(state="deferred")
     assert held.count() == 3
     assert {d.attempts for d in held} == {0}
+
+
+def test_it_records_a_refusal_and_suppresses_only_a_bad_address(sink, send):  # type: ignore[no-untyped-def]
+    sink.replies["r2@example.org"] = "550 5.1.1 No such user"
+    sink.replies["r4@example.org"] = "554 5.7.1 Message refused as spam"
+    process_chunk(sink.relay)
+
+    events = {e.email: e.decision for e in BounceEvent.objects.all()}
+    assert events == {"r2@example.org": "suppressed", "r4@example.org": "nothing"}
+    assert list(Suppression.objects.values_list("email", flat=True)) == ["r2@example.org"]

@@ -33,6 +33,7 @@ from tidings.delivery.models import Delivery, Send
 from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay, dot_stuff
 from tidings.inbound.addresses import verp_address
 from tidings.lib.tokens import short_mac
+from tidings.subscribers.bounces import record_refusal
 from tidings.subscribers.models import Subscriber, Suppression
 from tidings.topics.models import Topic
 
@@ -218,6 +219,8 @@ def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
             }
             if outcome.permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS:
                 update["state"] = Delivery.FAILED
+                if outcome.permanent:
+                    record_refusal(outcome.key, outcome.code, outcome.reply)
             else:
                 update["state"] = Delivery.DEFERRED
                 update["next_attempt_at"] = now + backoff(attempts)

@@ -239,3 +239,35 @@ def _decide(event: BounceEvent, subscriber: Subscriber | None) -> tuple[str, str
         actions.suppress(None, event.email, Suppression.SOFT_BOUNCES, note)
         return BounceEvent.SUPPRESSED, f"{note}: reached {threshold}, address suppressed"
     return BounceEvent.SCORED, f"score {score} of {threshold}"
+
+
+# Enhanced status codes that say the address itself is bad (RFC 3463: 5.1.x addressing,
+# 5.2.1 mailbox disabled); other refusals (content, size, policy) say nothing about it.
+BAD_ADDRESS = re.compile(r"\b5\.(1\.\d+|2\.1)\b")
+
+
+def record_refusal(delivery_id: int, code: int, reply: str) -> BounceEvent:
+    """Record a relay's 5xx refusal of a delivery; suppress the address if the reply blames it."""
+    delivery = Delivery.objects.select_related("subscriber__account").filter(pk=delivery_id).first()
+    subscriber = delivery.subscriber if delivery else None
+    email = delivery.address if delivery else ""
+    match = BAD_ADDRESS.search(reply)
+    event = BounceEvent(
+        account=subscriber.account if subscriber else None,
+        subscriber=subscriber,
+        delivery=delivery,
+        email=email,
+        kind=BounceEvent.PERMANENT,
+        status=match.group(0) if match else str(code),
+        reason=f"refused while sending: {code} {reply}"[:500],
+    )
+    with transaction.atomic():
+        if match and email:
+            actions.suppress(None, email, Suppression.HARD_BOUNCE, f"status {event.status}")
+            event.decision = BounceEvent.SUPPRESSED
+            event.reason += "; address suppressed for every account"
+        else:
+            event.decision = BounceEvent.NOTHING
+            event.reason += "; not about the address, nothing suppressed"
+        event.save()
+    return event
