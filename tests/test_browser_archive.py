@@ -25,3 +25,63 @@ def test_it_lets_a_reader_comment_on_a_post(page, live_server, wanabidii):  # ty
     page.screenshot(path=str(ARTIFACTS / "archive-post-with-comment.png"), full_page=True)
     assert page.get_by_text("Asante sana.").is_visible()
     assert "juma@example.org" not in page.content()
+
+
+def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabidii):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    from tests.test_archive_threads import mail
+    from tidings.lists.models import MailingList
+
+    MailingList.objects.filter(pk=wanabidii.pk).update(comment_moderation=MailingList.HELD)
+    archive_post(wanabidii, mail(1, "Water rationing", "Tue, 01 Dec 2015 12:00:00 -0500"))
+    archive_post(
+        wanabidii,
+        mail(2, "Re: Water rationing", "Wed, 02 Dec 2015 09:00:00 -0500", "<m1@example.org>"),
+    )
+    User.objects.create_user("carol", "carol@example.net", "moderator-pass", is_staff=True)
+    base = live_server.url
+    page.set_default_timeout(5000)
+
+    page.goto(f"{base}/lists/wanabidii/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.get_by_role("link", name="December").click()
+    assert page.get_by_role("heading", name="wanabidii: December 2015").is_visible()
+    page.get_by_role("link", name="Re: Water rationing").click()
+    page.get_by_role("link", name="View the thread (2 messages)").click()
+    assert page.get_by_role("heading", name="Thread: Water rationing").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "archive-thread.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download this thread as mbox").click()
+    assert download.value.suggested_filename.endswith(".mbox")
+    assert b"Re: Water rationing" in Path(download.value.path()).read_bytes()
+
+    page.get_by_role("link", name="Home").click()
+    page.get_by_label("Search this archive").fill("rationing")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_text("2 results for").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "archive-search.png"), full_page=True)
+
+    page.get_by_role("link", name="Water rationing").first.click()
+    page.get_by_label("Name").fill("Juma")
+    page.get_by_label("Email").fill("juma@example.org")
+    page.get_by_label("Comment").fill("When does it end?")
+    page.get_by_role("button", name="Publish").click()
+    assert page.get_by_text("your comment is held for review").is_visible()
+    assert page.get_by_text("When does it end?").count() == 0
+    post_url = page.url.split("#")[0]
+
+    page.goto(f"{base}/admin/login/?next=/lists/wanabidii/moderation/")
+    page.get_by_label("Username").fill("carol")
+    page.get_by_label("Password").fill("moderator-pass")
+    page.get_by_role("button", name="Log in").click()
+    page.screenshot(path=str(ARTIFACTS / "archive-moderation.png"), full_page=True)
+    page.get_by_role("button", name="Approve the comment by Juma").click()
+    assert page.get_by_text("Published the comment by Juma.").is_visible()
+
+    page.context.clear_cookies()
+    page.goto(post_url)
+    assert page.get_by_text("When does it end?").is_visible()
+    assert "juma@example.org" not in page.content()

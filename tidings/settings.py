@@ -158,3 +158,12 @@ CONFIRM_MAIL_INTERVAL = env_int("TIDINGS_CONFIRM_MAIL_INTERVAL", 900)
 # Temporary bounces: this many within the window suppress the address.
 BOUNCE_SOFT_THRESHOLD = env_int("TIDINGS_BOUNCE_SOFT_THRESHOLD", 3)
 BOUNCE_SOFT_WINDOW_DAYS = env_int("TIDINGS_BOUNCE_SOFT_WINDOW_DAYS", 14)
+
+# --- archive ---
+# Security headers (Content-Security-Policy, nosniff) on every page under /lists/.
+MIDDLEWARE.append("tidings.archive.middleware.ArchiveSecurityHeaders")
+# Comments one IP address may post in a window before it is asked to wait.
+ARCHIVE_COMMENT_RATE_LIMIT = env_int("TIDINGS_COMMENT_RATE_LIMIT", 5)
+ARCHIVE_COMMENT_RATE_SECONDS = env_int("TIDINGS_COMMENT_RATE_SECONDS", 600)
+# Tell the author of a post (received by the list, not imported) about new comments.
+ARCHIVE_NOTIFY_AUTHORS = env_bool("TIDINGS_COMMENT_NOTIFY_AUTHORS", True)

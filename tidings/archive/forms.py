@@ -11,6 +11,8 @@ class CommentForm(forms.Form):
     name = forms.CharField(label="Name", max_length=MAX_NAME)
     email = forms.EmailField(label="Email (never shown)")
     body = forms.CharField(label="Comment", max_length=MAX_COMMENT, widget=forms.Textarea)
+    notify = forms.BooleanField(label="Tell me by mail when others reply", required=False)
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
     website = forms.CharField(
         label="Leave this field empty",
         required=False,

@@ -80,6 +80,27 @@ def bare_message_id(value: str) -> str:
     return first_message_id(value).strip().strip("<>").strip()
 
 
+def message_ids(value: str) -> list[str]:
+    """Return every <id> in a header like References, in order, as "<id>"."""
+    return list(dict.fromkeys(m[:500] for m in re.findall(r"<[^<>\s]+>", value)))
+
+
+REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|antw|fwd?|wg)\s*(?:\[\d+\])?\s*:\s*|\[[^\]]*\]\s*)+", re.I
+)
+
+
+def is_reply_subject(subject: str) -> bool:
+    """Say whether the subject, without list tags, starts with "Re:" or a translation of it."""
+    without_tags = re.sub(r"^\s*(?:\[[^\]]*\]\s*)+", "", subject)
+    return bool(re.match(r"(?:re|aw|sv|antw)\s*(?:\[\d+\])?\s*:", without_tags, re.I))
+
+
+def subject_key(subject: str) -> str:
+    """Return the subject without "Re:", "Fwd:" and [tags], lower-cased, for threading."""
+    return " ".join(REPLY_PREFIX.sub("", subject).lower().split())[:200]
+
+
 def author(msg: Message) -> tuple[str, str]:
     """Return the From name and address; the name never contains an address."""
     # The raw header, because the parsed one drops "(Name)" comments, which old archives use.
@@ -165,10 +186,49 @@ def _find_body(msg: EmailMessage) -> Message | None:
 
 def body_text(msg: EmailMessage) -> str:
     """Return the readable text of a message: its text/plain part, else its HTML as text."""
+    return body(msg)[0]
+
+
+def body(msg: EmailMessage) -> tuple[str, str]:
+    """Return the message's text, and its raw HTML when the text came from an HTML part."""
     part = _find_body(msg)
     if part is None:
-        return ""
+        return "", ""
     text = part_text(part)
     if part.get_content_type() == "text/html":
-        text = html_to_text(text)
-    return text.strip("\n")
+        return html_to_text(text).strip("\n"), text
+    return text.strip("\n"), ""
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """Return a file name without directories, control characters or quotes."""
+    name = clean(name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r'[\x00-\x1f\x7f"<>:|?*;]+', "_", name).strip(" .")
+    return name[:200] or fallback
+
+
+def attachments(msg: EmailMessage) -> list[tuple[str, str, bytes]]:
+    """Return (file name, content type, data) of each attachment, never the body itself."""
+    body_part = _find_body(msg)
+    found: list[tuple[str, str, bytes]] = []
+    for part in msg.walk():
+        if part.is_multipart() or part is body_part:
+            continue
+        try:
+            filename = part.get_filename() or ""
+        except Exception:  # a broken RFC 2231 parameter
+            filename = ""
+        maintype = part.get_content_maintype()
+        if not (_is_attachment(part) or filename or maintype not in ("text", "message")):
+            continue
+        try:
+            data = part.get_payload(decode=True)
+        except Exception:  # undecodable transfer encoding: keep what was sent
+            data = None
+        if not isinstance(data, bytes):
+            payload = part.get_payload()
+            data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+        n = len(found) + 1
+        content_type = part.get_content_type()[:255]
+        found.append((safe_filename(decode_words(filename), f"attachment-{n}"), content_type, data))
+    return found
