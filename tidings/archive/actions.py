@@ -33,7 +33,7 @@ MAX_COMMENT = 10000
 # A reply whose parent is not archived joins the latest thread with its subject this recent.
 SUBJECT_THREAD_WINDOW = timedelta(days=30)
 # Comment moderation: MailingList.OPEN and MailingList.HELD, and this third mode.
-FIRST_TIME = "first"
+FIRST_TIME = MailingList.FIRST_TIME
 UNSUBSCRIBE_PURPOSE = "comment-notify"
 
 

@@ -10,7 +10,12 @@ from tidings.accounts.models import validate_time_zone
 class MailingList(models.Model):
     OPEN = "open"
     HELD = "held"
-    COMMENT_MODES = [(OPEN, "comments appear at once"), (HELD, "comments are held for review")]
+    FIRST_TIME = "first"
+    COMMENT_MODES = [
+        (OPEN, "comments appear at once"),
+        (HELD, "comments are held for review"),
+        (FIRST_TIME, "a first-time commenter's comments are held for review"),
+    ]
 
     account = models.ForeignKey(
         "accounts.Account", models.CASCADE, null=True, blank=True, related_name="lists"

@@ -17,7 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--description", default="")
         parser.add_argument("--subject-tag", default=None, help="default [NAME]; '' for none")
         parser.add_argument("--footer", default="", help="appended to every relayed message")
-        parser.add_argument("--comments", choices=["open", "held"], default="open")
+        parser.add_argument(
+            "--comments",
+            choices=[mode for mode, _ in MailingList.COMMENT_MODES],
+            default=MailingList.OPEN,
+            help="open, held (all held for review) or first (first-time commenters held)",
+        )
         parser.add_argument("--time-zone", default="UTC", help="for the archive's date headings")
         add_json_flag(parser)
 
