@@ -22,7 +22,10 @@ class Command(BaseCommand):
             "--smtp", default=settings.SMTP_LISTEN, help="SMTP host:port (%(default)s)"
         )
         parser.add_argument(
-            "--workers", type=int, default=os.cpu_count() or 2, help="worker processes (%(default)s)"
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 2,
+            help="worker processes (%(default)s)",
         )
         parser.add_argument(
             "--no-migrate", action="store_true", help="Don't apply migrations first."
