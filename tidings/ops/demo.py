@@ -107,6 +107,7 @@ def urls(seeded: dict[str, object], base: str) -> list[tuple[str, str]]:
     links = subscriber_links(reader.pk)
     return [
         ("Home", f"{base}/"),
+        ("Subscribe to the State Department", f"{base}/subscriptions/USSTATEBPA/"),
         ("wanabidii archive", f"{base}/lists/{wanabidii.name}/"),
         ("Captured outbox", f"{base}/outbox/"),
         ("Administration", f"{base}/admin/"),

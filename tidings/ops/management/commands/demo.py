@@ -28,7 +28,7 @@ class Command(BaseCommand):
             self.stdout.write("The demo was seeded before; nothing new was published.")
         self.stdout.write("\nOpen:")
         for label, url in urls(seeded, settings.BASE_URL):
-            self.stdout.write(f"  {label:<32} {url}")
+            self.stdout.write(f"  {label:<36} {url}")
         self.stdout.write(f"  Log in as admin / {seeded['password']}\n")
         if not options["no_serve"]:
             call_command("serve", http=options["http"], smtp=options["smtp"], no_migrate=True)
