@@ -167,3 +167,7 @@ ARCHIVE_COMMENT_RATE_LIMIT = env_int("TIDINGS_COMMENT_RATE_LIMIT", 5)
 ARCHIVE_COMMENT_RATE_SECONDS = env_int("TIDINGS_COMMENT_RATE_SECONDS", 600)
 # Tell the author of a post (received by the list, not imported) about new comments.
 ARCHIVE_NOTIFY_AUTHORS = env_bool("TIDINGS_COMMENT_NOTIFY_AUTHORS", True)
+
+# --- lists ---
+# Seconds to wait for a DMARC policy lookup (_dmarc.<domain> TXT) before relaying unchanged.
+LISTS_DMARC_DNS_TIMEOUT = env_int("TIDINGS_LISTS_DMARC_DNS_TIMEOUT", 3)

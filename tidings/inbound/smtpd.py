@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -20,6 +21,11 @@ log = logging.getLogger("tidings.smtpd")
 
 CAPTURE_USERNAME = "tidings"
 MAX_RECIPIENTS = 100
+
+# A CR or LF that is not part of a CRLF pair. Servers disagree on where such a line ends, which is
+# what SMTP smuggling exploits ("\n.\n" ends DATA for one server and not for the next), so no
+# message carrying one is accepted at all.
+BARE_LINE_ENDING = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 
 
 def authenticate(
@@ -73,6 +79,9 @@ class Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
+        if BARE_LINE_ENDING.search(raw):
+            log.warning("refused a message with a bare CR or LF from %s", session.peer)
+            return "554 5.5.2 Bare CR or LF refused: every line must end with CRLF"
         local = [a for a in envelope.rcpt_tos if addresses.is_local_domain(a)]
         captured = [a for a in envelope.rcpt_tos if not addresses.is_local_domain(a)]
         try:

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
 from django.conf import settings
 from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from tidings.accounts.models import Account
+from tidings.bulletins.email import POLICY
+from tidings.delivery.actions import send_message
+from tidings.inbound.router import parse
 from tidings.lib.mail import normalize
-from tidings.lists.models import ListSender, MailingList, Member
+from tidings.lists import dmarc
+from tidings.lists.models import ListMessage, ListSender, MailingList, Member
+from tidings.lists.relay import relay
 
 
 def create_list(
@@ -18,6 +29,7 @@ def create_list(
     footer: str = "",
     comment_moderation: str = MailingList.OPEN,
     time_zone: str = "UTC",
+    posting_policy: str = MailingList.ANNOUNCE,
 ) -> MailingList:
     """Create a list at {name}@{lists domain}; its subject tag defaults to [name]."""
     mailing_list = MailingList(
@@ -30,6 +42,7 @@ def create_list(
         footer=footer,
         comment_moderation=comment_moderation,
         time_zone=time_zone,
+        posting_policy=posting_policy,
     )
     mailing_list.full_clean()
     mailing_list.save()
@@ -47,9 +60,87 @@ def add_member(mailing_list: MailingList, address: str, name: str = "") -> Membe
 
 def allow_sender(mailing_list: MailingList, address: str) -> ListSender:
     """Put an address on the list's accept-list: its posts are relayed without moderation."""
+    return set_sender_action(mailing_list, address, ListSender.ACCEPT)
+
+
+def set_sender_action(mailing_list: MailingList, address: str, action: str) -> ListSender:
+    """Set how the list treats an address's posts: accept, hold, reject, discard or ban."""
+    if action not in dict(ListSender.ACTIONS):
+        raise ValueError(f"unknown sender action {action!r}")
     address = normalize(address)
     validate_email(address)
     sender, _ = ListSender.objects.update_or_create(
-        mailing_list=mailing_list, address=address.lower(), defaults={"action": ListSender.ACCEPT}
+        mailing_list=mailing_list, address=address.lower(), defaults={"action": action}
     )
     return sender
+
+
+class ModerationError(Exception):
+    """The post can't be moderated: it is no longer held, or it can't be relayed."""
+
+
+def _decide_held(record: ListMessage, status: str, rule: str, reason: str) -> None:
+    # Conditional on "still held": of two moderators acting at once, exactly one wins.
+    updated = ListMessage.objects.filter(pk=record.pk, status=ListMessage.HELD).update(
+        status=status, rule=rule, reason=reason
+    )
+    if updated != 1:
+        raise ModerationError(f"The post #{record.pk} is no longer held.")
+    record.status, record.rule, record.reason = status, rule, reason
+
+
+def approve_post(
+    record: ListMessage, *, moderator: str = "a moderator", accept_sender: bool = False
+) -> ListMessage:
+    """Relay a held post as if the rules had accepted it; optionally always accept its sender."""
+    msg, problem = parse(bytes(record.inbound.raw))
+    if msg is None:
+        raise ModerationError(f"The post #{record.pk} can't be relayed: {problem}")
+    mitigate = dmarc.needs_mitigation(msg)  # DNS outside the transaction, as in receive_post
+    reason = f"Approved by {moderator}; held by {record.rule}: {record.reason}"
+    with transaction.atomic():
+        _decide_held(record, ListMessage.ACCEPTED, "approved", reason)
+        relay(record.mailing_list, record.inbound, msg, mitigate_dmarc=mitigate)
+        if accept_sender and record.sender:
+            allow_sender(record.mailing_list, record.sender)
+    return record
+
+
+def wants_no_reply(record: ListMessage) -> bool:
+    """Whether the post came from a null sender or a robot, which must never get a notice."""
+    if not record.inbound.mail_from or not record.sender:
+        return True
+    msg, _ = parse(bytes(record.inbound.raw))
+    auto = str(msg.get("Auto-Submitted", "no")).strip().lower() if msg is not None else "no"
+    return auto != "no"
+
+
+def rejection_notice(record: ListMessage, reason: str) -> EmailMessage:
+    mailing_list = record.mailing_list
+    context = {"mailing_list": mailing_list, "subject": record.subject, "reason": reason}
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = formataddr(
+        (mailing_list.display_name or mailing_list.name, mailing_list.bounces_address)
+    )
+    msg["To"] = record.sender
+    msg["Subject"] = f"Your post to {mailing_list.address} was rejected: {record.subject}"[:250]
+    msg["Date"] = format_datetime(timezone.now())
+    msg["Message-ID"] = make_msgid("rejected", domain=settings.MAIL_DOMAIN)
+    msg["Auto-Submitted"] = "auto-replied"
+    msg.set_content(render_to_string("lists/email/rejected_body.txt", context))
+    return msg
+
+
+def reject_post(record: ListMessage, reason: str, *, moderator: str = "a moderator") -> ListMessage:
+    """Refuse a held post and tell its author why (never a null sender or a robot)."""
+    with transaction.atomic():
+        _decide_held(record, ListMessage.REJECTED, "rejected", f"Rejected by {moderator}: {reason}")
+        if not wants_no_reply(record):
+            send_message(rejection_notice(record, reason), [record.sender])
+    return record
+
+
+def discard_post(record: ListMessage, *, moderator: str = "a moderator") -> ListMessage:
+    """Drop a held post without a word to its author (spam)."""
+    _decide_held(record, ListMessage.DISCARDED, "discarded", f"Discarded by {moderator}.")
+    return record

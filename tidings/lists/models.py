@@ -17,6 +17,17 @@ class MailingList(models.Model):
         (FIRST_TIME, "a first-time commenter's comments are held for review"),
     ]
 
+    MEMBERS = "members"
+    MODERATED = "moderated"
+    ANNOUNCE = "announce"
+    OPEN_POSTING = "open"
+    POSTING_POLICIES = [
+        (MEMBERS, "members post; others are held"),
+        (MODERATED, "every post is held for a moderator"),
+        (ANNOUNCE, "only accept-listed senders post; others are held"),
+        (OPEN_POSTING, "anyone may post"),
+    ]
+
     account = models.ForeignKey(
         "accounts.Account", models.CASCADE, null=True, blank=True, related_name="lists"
     )
@@ -28,6 +39,15 @@ class MailingList(models.Model):
     footer = models.TextField(blank=True)
     archive_public = models.BooleanField(default=True)
     comment_moderation = models.CharField(max_length=8, choices=COMMENT_MODES, default=OPEN)
+    posting_policy = models.CharField(max_length=16, choices=POSTING_POLICIES, default=ANNOUNCE)
+    max_message_size = models.PositiveIntegerField(
+        default=0, help_text="Bytes; larger posts are held. 0: only the SMTP server's limit."
+    )
+    hold_headers = models.TextField(
+        blank=True,
+        default="X-Spam-Flag: yes",
+        help_text="One 'Header: regular expression' a line; a post with a matching header is held.",
+    )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     created = models.DateTimeField(auto_now_add=True)
 
@@ -67,10 +87,20 @@ class Member(models.Model):
 
 
 class ListSender(models.Model):
-    """A sender the list treats specially; for now, the accept-list of allowed posters."""
+    """A sender the list treats specially, whatever the posting policy says."""
 
     ACCEPT = "accept"
-    ACTIONS = [(ACCEPT, "always accept")]
+    HOLD = "hold"
+    REJECT = "reject"
+    DISCARD = "discard"
+    BAN = "ban"
+    ACTIONS = [
+        (ACCEPT, "always accept"),
+        (HOLD, "always hold"),
+        (REJECT, "reject"),
+        (DISCARD, "discard"),
+        (BAN, "ban"),
+    ]
 
     mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="senders")
     address = models.EmailField()
@@ -91,7 +121,13 @@ class ListMessage(models.Model):
     ACCEPTED = "accepted"
     HELD = "held"
     DISCARDED = "discarded"
-    STATUSES = [(ACCEPTED, "accepted"), (HELD, "held"), (DISCARDED, "discarded")]
+    REJECTED = "rejected"
+    STATUSES = [
+        (ACCEPTED, "accepted"),
+        (HELD, "held"),
+        (DISCARDED, "discarded"),
+        (REJECTED, "rejected"),
+    ]
 
     mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="messages")
     inbound = models.ForeignKey(

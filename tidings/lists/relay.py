@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from email.message import EmailMessage
 
 from django.conf import settings
@@ -13,8 +12,9 @@ from tidings.archive.actions import archive_post
 from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
 from tidings.inbound.models import InboundMessage
-from tidings.lib.mail import header_addresses, normalize
-from tidings.lists.models import ListMessage, ListSender, MailingList, Member
+from tidings.lists import dmarc
+from tidings.lists.models import ListMessage, MailingList, Member
+from tidings.lists.rules import Decision, run_chain, sender_candidates
 
 # Headers a relayed message must not carry over: the list sets its own, and signatures break
 # once the subject and body change.
@@ -25,40 +25,9 @@ REPLACED_HEADERS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Decision:
-    status: str
-    rule: str
-    reason: str
-
-
-def sender_candidates(msg: EmailMessage, mail_from: str) -> list[str]:
-    values = [str(v) for name in ("From", "Sender") for v in msg.get_all(name, [])]
-    candidates = header_addresses(values)
-    if mail_from:
-        candidates.append(normalize(mail_from).lower())
-    return candidates
-
-
 def decide(mailing_list: MailingList, msg: EmailMessage, mail_from: str) -> Decision:
-    """Run the list's rules in order; the first that decides wins and says why."""
-    been_there = [str(v).strip().lower() for v in msg.get_all("X-BeenThere", [])]
-    if mailing_list.address.lower() in been_there:
-        return Decision(
-            ListMessage.DISCARDED, "loop", "The message already passed through this list."
-        )
-    candidates = sender_candidates(msg, mail_from)
-    accepted = ListSender.objects.filter(
-        mailing_list=mailing_list, action=ListSender.ACCEPT, address__in=candidates
-    ).exists()
-    if accepted:
-        return Decision(ListMessage.ACCEPTED, "accept-list", "The sender is on the accept-list.")
-    shown = candidates[0] if candidates else "an unknown sender"
-    return Decision(
-        ListMessage.HELD,
-        "not-on-accept-list",
-        f"{shown} is not allowed to post to {mailing_list.address}; held for a moderator.",
-    )
+    """Run the list's moderation chain (lists.rules); the first rule that decides says why."""
+    return run_chain(mailing_list, msg, mail_from)
 
 
 def archive_url(mailing_list: MailingList) -> str:
@@ -156,6 +125,8 @@ def receive_post(
     mailing_list: MailingList, inbound: InboundMessage, msg: EmailMessage
 ) -> ListMessage:
     """Decide about a post; if accepted, archive it and queue it for every member, atomically."""
+    # DNS before the transaction, so that a slow lookup never holds the database's write lock.
+    mitigate = dmarc.needs_mitigation(msg)
     with transaction.atomic():
         existing = ListMessage.objects.filter(mailing_list=mailing_list, inbound=inbound).first()
         if existing is not None:  # routed before a crash: never relay twice
@@ -171,21 +142,31 @@ def receive_post(
             sender=candidates[0] if candidates else "",
             subject=str(msg.get("Subject", ""))[:500],
         )
-        if decision.status != ListMessage.ACCEPTED:
-            return record
-        tag_subject(mailing_list, msg)
-        post = archive_post(mailing_list, msg, inbound=inbound)
-        permalink = settings.BASE_URL + reverse("archive:post", args=[mailing_list.name, post.slug])
-        list_headers(mailing_list, msg, permalink)
-        add_footer(msg, mailing_list.footer or default_footer(mailing_list))
-        send = Send.objects.create(
-            kind=Send.LIST_POST,
-            mailing_list=mailing_list,
-            message=msg.as_bytes(policy=POLICY),
-            mail_from=mailing_list.bounces_address,
-        )
-        _queue_members(send, mailing_list, str(msg.get("Message-ID", "")))
+        if decision.status == ListMessage.ACCEPTED:
+            relay(mailing_list, inbound, msg, mitigate_dmarc=mitigate)
         return record
+
+
+def relay(
+    mailing_list: MailingList, inbound: InboundMessage, msg: EmailMessage, *, mitigate_dmarc: bool
+) -> Send:
+    """Archive an accepted post and queue it for every member; call inside a transaction."""
+    tag_subject(mailing_list, msg)
+    post = archive_post(mailing_list, msg, inbound=inbound)
+    permalink = settings.BASE_URL + reverse("archive:post", args=[mailing_list.name, post.slug])
+    list_headers(mailing_list, msg, permalink)
+    if mitigate_dmarc:  # after archiving, so that the archive still names the author
+        label = mailing_list.display_name or mailing_list.name
+        dmarc.rewrite_from(msg, mailing_list.address, label)
+    add_footer(msg, mailing_list.footer or default_footer(mailing_list))
+    send = Send.objects.create(
+        kind=Send.LIST_POST,
+        mailing_list=mailing_list,
+        message=msg.as_bytes(policy=POLICY),
+        mail_from=mailing_list.bounces_address,
+    )
+    _queue_members(send, mailing_list, str(msg.get("Message-ID", "")))
+    return send
 
 
 def hold_malformed(mailing_list: MailingList, inbound: InboundMessage, problem: str) -> ListMessage:

@@ -23,6 +23,12 @@ class Command(BaseCommand):
             default=MailingList.OPEN,
             help="open, held (all held for review) or first (first-time commenters held)",
         )
+        parser.add_argument(
+            "--posting",
+            choices=[policy for policy, _ in MailingList.POSTING_POLICIES],
+            default=MailingList.ANNOUNCE,
+            help="members, moderated, announce (only allowed senders; the default) or open",
+        )
         parser.add_argument("--time-zone", default="UTC", help="for the archive's date headings")
         add_json_flag(parser)
 
@@ -42,6 +48,7 @@ class Command(BaseCommand):
                 if options["comments"] == "open"
                 else MailingList.HELD,
                 time_zone=options["time_zone"],
+                posting_policy=options["posting"],
             )
         except ValidationError as exc:
             raise as_command_error(exc) from None
