@@ -57,6 +57,18 @@ def wait_for(url: str, text: str, seconds: float = 45) -> str:
     raise AssertionError(f"{text!r} never appeared at {url}; last page:\n{page[:2000]}")
 
 
+def sent_counts(env) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    status = json.loads(tidings(env, "status", "--json").stdout)
+    return {s["kind"]: s["counts"]["sent"] for s in status["sends"]}
+
+
+def wait_until(condition, seconds: float = 45) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+
+
 def test_it_runs_the_demo_chain_under_serve_and_stops_on_sigterm(env):  # type: ignore[no-untyped-def]
     seeded = tidings(env, "demo", "--no-serve")
     assert "Published the press release" in seeded.stdout
@@ -69,16 +81,16 @@ def test_it_runs_the_demo_chain_under_serve_and_stops_on_sigterm(env):  # type: 
     try:
         page = wait_for(f"{base}/lists/wanabidii/", "Tuesday, 1 December 2015")
         assert "[wanabidii] Press Releases: United States and Cuba Hold Migration Talks" in page
+        # The post is archived when the list accepts it; its copies to the members follow.
+        wait_until(lambda: sent_counts(env).get("list_post") == 3)
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "Tidings stopped." in output
 
-    status = json.loads(tidings(env, "status", "--json").stdout)
-    kinds = {s["kind"]: s for s in status["sends"]}
-    assert kinds["bulletin"]["counts"]["sent"] == 2  # the list and reader@example.org
-    assert kinds["list_post"]["counts"]["sent"] == 3  # the list's three members
+    # The list and reader@example.org; then the list's three members.
+    assert sent_counts(env) == {"bulletin": 2, "list_post": 3}
 
 
 def test_it_does_the_whole_chain_from_the_command_line(env, tmp_path):  # type: ignore[no-untyped-def]
@@ -127,3 +139,12 @@ def test_it_explains_bad_input_on_the_command_line(env):  # type: ignore[no-unty
     assert "sender_address:" in result.stderr
     missing = tidings(env, "create-topic", "--account", "NOPE", "--name", "T", check=False)
     assert "No account NOPE." in missing.stderr
+
+
+def test_it_creates_a_list_holding_first_time_comments(env):  # type: ignore[no-untyped-def]
+    tidings(env, "migrate", "--verbosity", "0")
+    tidings(env, "create-list", "firsts", "--comments", "first")
+    shown = tidings(env, "shell", "-c",
+                    "from tidings.lists.models import MailingList; "
+                    "print(MailingList.objects.get(name='firsts').comment_moderation)")  # fmt: skip
+    assert shown.stdout.strip().endswith("first")

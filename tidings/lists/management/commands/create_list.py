@@ -44,9 +44,7 @@ class Command(BaseCommand):
                 description=options["description"],
                 subject_tag=options["subject_tag"],
                 footer=options["footer"],
-                comment_moderation=MailingList.OPEN
-                if options["comments"] == "open"
-                else MailingList.HELD,
+                comment_moderation=options["comments"],
                 time_zone=options["time_zone"],
                 posting_policy=options["posting"],
             )
