@@ -78,14 +78,19 @@ def test_it_runs_the_demo_chain_under_serve_and_stops_on_sigterm(env):  # type: 
          "--smtp", env["TIDINGS_SMTP_LISTEN"], "--no-migrate"],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    failure = None
     try:
         page = wait_for(f"{base}/lists/wanabidii/", "Tuesday, 1 December 2015")
         assert "[wanabidii] Press Releases: United States and Cuba Hold Migration Talks" in page
         # The post is archived when the list accepts it; its copies to the members follow.
         wait_until(lambda: sent_counts(env).get("list_post") == 3)
+    except AssertionError as exc:
+        failure = exc
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
+    if failure is not None:
+        raise AssertionError(f"{failure}\n--- tidings serve said ---\n{output[-4000:]}")
     assert server.returncode == 0, output
     assert "Tidings stopped." in output
 

@@ -1,5 +1,6 @@
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tidings.inbound.smtpd import parse_listen
 from tidings.lib.stopping import StopFlag
 
 log = logging.getLogger("tidings.serve")
@@ -52,8 +54,13 @@ class Command(BaseCommand):
             # stops each child in order rather than all at once.
             children[name] = subprocess.Popen(argv, env=env, start_new_session=True)  # noqa: S603
 
+        start("smtpd")
+        # Workers relay through this SMTP server when no other relay is set: let it listen
+        # first, or their first chunk would find nobody there and wait out a retry delay.
+        self.wait_for_port(options["smtp"], children["smtpd"])
         for name in commands:
-            start(name)
+            if name not in children:
+                start(name)
         self.stdout.write(
             f"Tidings is running: web http://{options['http']}/  SMTP {options['smtp']}"
         )
@@ -77,3 +84,18 @@ class Command(BaseCommand):
                     child.kill()
                     child.wait()
             self.stdout.write("Tidings stopped.")
+
+    def wait_for_port(
+        self, listen: str, child: subprocess.Popen[bytes], seconds: float = 30
+    ) -> None:
+        host, port = parse_listen(listen)
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - listening everywhere; connect locally
+            host = "127.0.0.1"
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and child.poll() is None:
+            try:
+                socket.create_connection((host, port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        log.warning("the SMTP server is not listening on %s yet; starting the rest anyway", listen)
