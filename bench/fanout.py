@@ -199,9 +199,7 @@ def main() -> None:
         return
 
     data = Path(tempfile.mkdtemp(prefix="tidings-fanout-"))
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TIDINGS_", "DATABASE_URL"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIDINGS_", "DATABASE_URL"))}
     env |= {
         "TIDINGS_DATA_DIR": str(data),
         "TIDINGS_DELIVERY_CHUNK_SIZE": str(args.chunk),
@@ -241,26 +239,32 @@ def main() -> None:
         from tidings.delivery.models import Delivery
 
         states = dict(
-            Delivery.objects.values_list("state").annotate(n=__import__("django").db.models.Count("id"))
+            Delivery.objects.values_list("state").annotate(
+                n=__import__("django").db.models.Count("id")
+            )
         )
     finally:
         shutil.rmtree(data, ignore_errors=True)
 
     total = seconds + snapshot["seconds"]
     rate = args.n / total
-    peak = max(worker_peak, snapshot["peak"])
     print(f"\nfan-out of one ~6 KB bulletin to {args.n:,} recipients, {args.db}, "
           f"{args.workers} workers × {args.connections} connections, chunk {args.chunk}")  # fmt: skip
-    print(f"  snapshot            {snapshot['seconds']:8.2f} s   {args.n / snapshot['seconds']:12,.0f} rows/s")
+    print(
+        f"  snapshot            {snapshot['seconds']:8.2f} s   {args.n / snapshot['seconds']:12,.0f} rows/s"
+    )
     print(f"  sending             {seconds:8.2f} s")
     print(f"  end to end          {total:8.2f} s   {rate:12,.0f} messages/s")
     print(f"  outcomes            {states}")
     print(f"  peak RSS            {worker_peak / 2**20:8.0f} MB (workers, summed)   "
           f"{snapshot['peak'] / 2**20:.0f} MB (publish)")  # fmt: skip
     print(f"  C smtp-source       {source_rate:12,.0f} messages/s (8 sessions)")
-    print(f"  naive Python        {naive_rate:12,.0f} messages/s (email + aiosmtplib, 8 connections)")
-    print(f"  ratios              {rate / source_rate:.2f} × smtp-source, {rate / naive_rate:.1f} × naive")
-    _ = peak
+    print(
+        f"  naive Python        {naive_rate:12,.0f} messages/s (email + aiosmtplib, 8 connections)"
+    )
+    print(
+        f"  ratios              {rate / source_rate:.2f} × smtp-source, {rate / naive_rate:.1f} × naive"
+    )
 
 
 if __name__ == "__main__":

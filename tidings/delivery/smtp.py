@@ -354,12 +354,3 @@ class Pool:
     async def close(self) -> None:
         while self.idle:
             await self.idle.pop().quit()
-
-
-async def send_all(relay: Relay, messages: list[Outgoing], connections: int = 1) -> list[Outcome]:
-    """Send messages on a fresh pool and close it: for one-off sends and tests."""
-    pool = Pool(relay, connections)
-    try:
-        return await pool.send(messages)
-    finally:
-        await pool.close()
