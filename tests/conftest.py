@@ -51,6 +51,48 @@ def wanabidii(account: Account, topic: Topic) -> MailingList:
 
 
 @pytest.fixture
+def other_account(db: None) -> Account:
+    """A second tenant, whose data alice's account must never see."""
+    return create_account(
+        code="OTHERAGENCY", name="Other Agency", sender_address="other@tidings.localhost"
+    )
+
+
+def _console_user(account: Account, username: str, role: str):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    from tidings.accounts.models import Membership
+
+    user = User.objects.create_user(username, f"{username}@example.gov", "correct horse 9")
+    Membership.objects.create(user=user, account=account, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(account: Account):  # type: ignore[no-untyped-def]
+    """The State Department's account admin (password "correct horse 9")."""
+    return _console_user(account, "alice", "admin")
+
+
+@pytest.fixture
+def erin(account: Account):  # type: ignore[no-untyped-def]
+    """An author at the State Department."""
+    return _console_user(account, "erin", "author")
+
+
+@pytest.fixture
+def victor(account: Account):  # type: ignore[no-untyped-def]
+    """A viewer at the State Department."""
+    return _console_user(account, "victor", "viewer")
+
+
+@pytest.fixture
+def oscar(other_account: Account):  # type: ignore[no-untyped-def]
+    """The other agency's account admin."""
+    return _console_user(other_account, "oscar", "admin")
+
+
+@pytest.fixture
 def page(live_server, settings):  # type: ignore[no-untyped-def]
     """A page in the machine's Chromium (never a downloaded browser), for browser tests."""
     import os

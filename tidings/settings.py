@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "tidings.lists",
     "tidings.archive",
     "tidings.ops",
+    "tidings.console",
+    "tidings.feeds",
+    "tidings.api",
+    "tidings.tracking",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tidings.console.context.console",
             ],
         },
     },
@@ -118,7 +123,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the apps' static folders: no collectstatic step before `tidings serve`.
 WHITENOISE_USE_FINDERS = True
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
 
 # How long signed links in mail stay valid.
 UNSUBSCRIBE_LINK_MAX_AGE = env_int("TIDINGS_UNSUBSCRIBE_LINK_DAYS", 180) * 86400

@@ -6,6 +6,11 @@ from tidings import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("console/", include("tidings.console.urls")),
+    path("console/", include("tidings.feeds.urls")),
+    path("api/", include("tidings.api.urls")),
+    path("t/", include("tidings.tracking.urls")),
+    path("bulletins/", include("tidings.bulletins.urls")),
     path("subscriptions/", include("tidings.subscribers.urls")),
     path("outbox/", include("tidings.inbound.urls")),
     path("sends/", include("tidings.delivery.urls")),

@@ -45,3 +45,38 @@ class Account(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Membership(models.Model):
+    """A console user's role in one account. Users see only the accounts they belong to."""
+
+    ADMIN = "admin"
+    TOPIC_ADMIN = "topic_admin"
+    AUTHOR = "author"
+    VIEWER = "viewer"
+    ROLES = [
+        (ADMIN, "account admin"),
+        (TOPIC_ADMIN, "topic admin"),
+        (AUTHOR, "author"),
+        (VIEWER, "viewer"),
+    ]
+    # Each role may do everything the roles below it may.
+    RANK = {VIEWER: 0, AUTHOR: 1, TOPIC_ADMIN: 2, ADMIN: 3}
+
+    user = models.ForeignKey("auth.User", models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(Account, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=ROLES, default=VIEWER)
+    # The topics an author may write to; empty means every topic of the account.
+    topics = models.ManyToManyField("topics.Topic", blank=True, related_name="authors")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.account} · {self.role}"
+
+    def has_role(self, role: str) -> bool:
+        return self.RANK[self.role] >= self.RANK[role]
