@@ -8,11 +8,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("console/", include("tidings.console.urls")),
     path("console/", include("tidings.feeds.urls")),
+    path("console/", include("tidings.subscribers.console_urls")),
+    path("console/", include("tidings.lists.console_urls")),
+    path("console/", include("tidings.tracking.console_urls")),
     path("api/", include("tidings.api.urls")),
     path("t/", include("tidings.tracking.urls")),
     path("bulletins/", include("tidings.bulletins.urls")),
     path("subscriptions/", include("tidings.subscribers.urls")),
     path("outbox/", include("tidings.inbound.urls")),
     path("sends/", include("tidings.delivery.urls")),
+    # Joining and leaving a list; before the archive, whose post URLs would match these too.
+    path("lists/", include("tidings.lists.urls")),
     path("lists/", include("tidings.archive.urls")),
 ]

@@ -31,6 +31,9 @@ class Topic(models.Model):
     )
     description = models.TextField(blank=True)
     listed = models.BooleanField(default=True, help_text="Shown on the public subscribe page.")
+    archive_public = models.BooleanField(
+        default=True, help_text="Its bulletins' web copies are public (else account members only)."
+    )
     categories = models.ManyToManyField(Category, blank=True, related_name="topics")
     created = models.DateTimeField(auto_now_add=True)
 
