@@ -28,13 +28,13 @@ def staff(client):  # type: ignore[no-untyped-def]
 
 def test_it_hands_out_nothing_of_a_paused_send(send):  # type: ignore[no-untyped-def]
     pause_send(send)
-    assert claim(100, 60) == []
+    assert claim(100, 60).rows == []
 
 
 def test_it_resumes_where_it_stopped(send):  # type: ignore[no-untyped-def]
     pause_send(send)
     resume_send(send)
-    assert [row.address for row in claim(100, 60)] == ["bob@example.org"]
+    assert [row.address for row in claim(100, 60).rows] == ["bob@example.org"]
 
 
 def test_it_cancels_the_rows_not_yet_sent(send):  # type: ignore[no-untyped-def]

@@ -114,3 +114,62 @@ def test_it_sends_a_queued_notice_as_is(sink, account):  # type: ignore[no-untyp
 
     assert sorted(r for _, (r,), _ in sink.received) == ["x@example.org", "y@example.org"]
     assert all(b"Confirm here." in data for _, _, data in sink.received)
+
+
+def test_a_first_attempt_is_leased_by_range_and_written_once(send):  # type: ignore[no-untyped-def]
+    from tidings.delivery.models import Lease
+    from tidings.delivery.worker import claim
+
+    claimed = claim(100, 60)
+
+    assert [r.address for r in claimed.rows] == ["bob@example.org"]
+    # The row itself is untouched until its outcome is known; the lease covers its range.
+    assert Delivery.objects.get(send=send).state == Delivery.QUEUED
+    (lease,) = Lease.objects.filter(pk__in=claimed.leases)
+    assert lease.first_id == lease.last_id == claimed.rows[0].id
+    assert claim(100, 60).rows == []  # nobody else gets it
+
+
+def test_it_takes_back_a_range_whose_worker_died(sink, send):  # type: ignore[no-untyped-def]
+    from tidings.delivery.models import Lease
+    from tidings.delivery.worker import claim
+
+    claim(100, 60)  # a worker claims the row, then dies
+    Lease.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+
+    assert process_chunk(sink.relay) == 1
+    assert Delivery.objects.get(send=send).state == Delivery.SENT
+    assert not Lease.objects.exists()
+
+
+def test_it_leaves_a_live_range_alone(sink, send):  # type: ignore[no-untyped-def]
+    from tidings.delivery.worker import claim
+
+    claim(100, 60)
+    assert process_chunk(sink.relay) == 0
+    assert sink.received == []
+
+
+def test_it_gives_up_on_a_temporary_refusal_after_the_maximum_age(sink, send, settings):  # type: ignore[no-untyped-def]
+    settings.DELIVERY_MAX_AGE_SECONDS = 3600
+    Send.objects.filter(pk=send.pk).update(created=timezone.now() - timedelta(hours=2))
+    sink.replies["bob@example.org"] = "451 4.3.0 Try later"
+    process_chunk(sink.relay)
+
+    row = Delivery.objects.get(send=send)
+    assert row.state == Delivery.FAILED
+    assert row.last_reply.startswith("451 4.3.0 Try later")
+    assert "gave up" in row.last_reply
+
+
+def test_a_row_cancelled_while_on_the_wire_is_recorded_as_sent(sink, send):  # type: ignore[no-untyped-def]
+    from tidings.delivery.actions import cancel_send
+    from tidings.delivery.worker import Renderers, claim_and_prepare, record
+
+    chunk = claim_and_prepare(100, 60, Renderers())
+    assert cancel_send(send) == 1  # the row was still queued: leased by range
+    from tidings.delivery.smtp import Outcome
+
+    (outgoing,) = chunk.outgoing
+    record(chunk, [Outcome(outgoing.key, 250, "2.0.0 queued")])
+    assert Delivery.objects.get(send=send).state == Delivery.SENT

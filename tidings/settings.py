@@ -138,6 +138,8 @@ RATE_LIMITS = env_str("TIDINGS_RATE_LIMITS", "")
 DELIVERY_CHUNK_SIZE = env_int("TIDINGS_DELIVERY_CHUNK_SIZE", 500)
 DELIVERY_LEASE_SECONDS = env_int("TIDINGS_DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_MAX_ATTEMPTS = env_int("TIDINGS_DELIVERY_MAX_ATTEMPTS", 8)
+# A recipient whose server still answers 4xx this long after the send began fails for good.
+DELIVERY_MAX_AGE_SECONDS = env_int("TIDINGS_DELIVERY_MAX_AGE_HOURS", 72) * 3600
 
 # DKIM signing of outgoing mail: a PEM private key, its selector and the signing domain.
 DKIM_KEY_FILE = env_str("TIDINGS_DKIM_KEY_FILE", "")

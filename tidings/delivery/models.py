@@ -11,11 +11,18 @@ class Send(models.Model):
     NOTICE = "notice"
     KINDS = [(BULLETIN, "bulletin"), (LIST_POST, "list post"), (NOTICE, "notice")]
 
+    PREPARING = "preparing"
     SENDING = "sending"
     PAUSED = "paused"
     CANCELLED = "cancelled"
     DONE = "done"
-    STATES = [(SENDING, "sending"), (PAUSED, "paused"), (CANCELLED, "cancelled"), (DONE, "done")]
+    STATES = [
+        (PREPARING, "preparing"),
+        (SENDING, "sending"),
+        (PAUSED, "paused"),
+        (CANCELLED, "cancelled"),
+        (DONE, "done"),
+    ]
 
     kind = models.CharField(max_length=16, choices=KINDS)
     state = models.CharField(max_length=16, choices=STATES, default=SENDING)
@@ -29,6 +36,9 @@ class Send(models.Model):
     # notices such as confirmation requests).
     message = models.BinaryField(null=True, blank=True)
     mail_from = models.CharField(max_length=320, blank=True, help_text="Envelope sender.")
+    # The highest delivery id handed out for a first attempt: workers take the next range of
+    # queued rows above it, so a first attempt writes each row once (its outcome), not twice.
+    cursor = models.BigIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -95,3 +105,20 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.state})"
+
+
+class Lease(models.Model):
+    """A range of a send's delivery ids that one worker is sending right now.
+
+    Rows of a range stay `queued` until their outcome is recorded, in the same transaction that
+    deletes the lease. A worker that dies leaves the lease behind; once it expires another
+    worker takes the range back and sends the rows still queued in it.
+    """
+
+    send = models.ForeignKey(Send, models.CASCADE, related_name="leases", db_constraint=False)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    lease_until = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"send #{self.send_id} rows {self.first_id}-{self.last_id}"

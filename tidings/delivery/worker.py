@@ -29,7 +29,7 @@ from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.dkim import sign
 from tidings.delivery.limits import RateLimiter, parse_limits
-from tidings.delivery.models import Delivery, Send
+from tidings.delivery.models import Delivery, Lease, Send
 from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay, dot_stuff
 from tidings.inbound.addresses import verp_address
 from tidings.lib.tokens import short_mac
@@ -58,6 +58,9 @@ class Chunk:
     claimed: int = 0
     rows: dict[int, Row] = field(default_factory=dict)
     outgoing: list[Outgoing] = field(default_factory=list)
+    leases: list[int] = field(default_factory=list)
+    # When each send began: a temporary failure past TIDINGS_DELIVERY_MAX_AGE is final.
+    started: dict[int, datetime] = field(default_factory=dict)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -71,36 +74,98 @@ def message_id(send_id: int, delivery_id: int) -> str:
     return f"<t{ident}.{short_mac('message-id', ident, 8)}@{settings.MAIL_DOMAIN}>"
 
 
-def claim(limit: int, lease_seconds: int) -> list[Row]:
-    """Lease up to limit due deliveries of running sends to this worker."""
+@dataclass
+class Claim:
+    rows: list[Row] = field(default_factory=list)
+    # Range leases (first attempts) to delete when the rows' outcomes are recorded.
+    leases: list[int] = field(default_factory=list)
+
+
+def claim(limit: int, lease_seconds: int) -> Claim:
+    """Lease up to limit due deliveries of running sends to this worker.
+
+    First attempts are leased as a range of ids above the send's cursor (one small write per
+    chunk); retries and rows whose range a dead worker left are leased row by row.
+    """
     now = timezone.now()
+    until = now + timedelta(seconds=lease_seconds)
     active = list(
         Send.objects.filter(state=Send.SENDING).order_by("id").values_list("id", flat=True)
     )
-    rows: list[tuple[Any, ...]] = []
+    claimed = Claim()
+    if not active:
+        return claimed
     with transaction.atomic():
+        # A worker that died mid-chunk left its range leased: take it back once it expires.
+        for lease in (
+            Lease.objects.filter(send_id__in=active, lease_until__lt=now)
+            .select_for_update(skip_locked=True)
+            .order_by("id")[:4]
+        ):
+            rows = list(
+                Delivery.objects.filter(
+                    send_id=lease.send_id,
+                    id__gte=lease.first_id,
+                    id__lte=lease.last_id,
+                    state=Delivery.QUEUED,
+                )
+                .order_by("id")
+                .values_list(*COLUMNS)
+            )
+            if not rows:
+                lease.delete()
+                continue
+            Lease.objects.filter(pk=lease.pk).update(lease_until=until)
+            claimed.leases.append(lease.pk)
+            claimed.rows = [Row(*r) for r in rows]
+            return claimed
+        retries: list[tuple[Any, ...]] = []
         for send_id in active:
-            # One send at a time, oldest first, so each query walks the (send, state, id) index.
             due = Delivery.objects.filter(send_id=send_id)
             for query in (
-                # A worker that died mid-chunk left rows leased: take them back once it expires.
+                # Retries that a dead worker left leased, then deferred rows now due.
                 due.filter(state=Delivery.SENDING, lease_until__lt=now),
                 due.filter(state=Delivery.DEFERRED, next_attempt_at__lte=now),
-                due.filter(state=Delivery.QUEUED),
             ):
-                if len(rows) >= limit:
+                if len(retries) >= limit:
                     break
-                rows += list(
+                retries += list(
                     query.select_for_update(skip_locked=True)
                     .order_by("id")
-                    .values_list(*COLUMNS)[: limit - len(rows)]
+                    .values_list(*COLUMNS)[: limit - len(retries)]
                 )
-        if not rows:
-            return []
-        Delivery.objects.filter(id__in=[r[0] for r in rows]).update(
-            state=Delivery.SENDING, lease_until=now + timedelta(seconds=lease_seconds)
-        )
-    return [Row(*r) for r in rows]
+        if retries:
+            Delivery.objects.filter(id__in=[r[0] for r in retries]).update(
+                state=Delivery.SENDING, lease_until=until
+            )
+            claimed.rows = [Row(*r) for r in retries]
+            return claimed
+        for send_id in active:
+            # One send at a time, oldest first; the send's row lock orders concurrent claims.
+            cursor = (
+                Send.objects.select_for_update()
+                .filter(pk=send_id, state=Send.SENDING)
+                .values_list("cursor", flat=True)
+                .first()
+            )
+            if cursor is None:
+                continue
+            rows = list(
+                Delivery.objects.filter(send_id=send_id, state=Delivery.QUEUED, id__gt=cursor)
+                .order_by("id")
+                .values_list(*COLUMNS)[:limit]
+            )
+            if not rows:
+                continue
+            first, last = rows[0][0], rows[-1][0]
+            Send.objects.filter(pk=send_id).update(cursor=last)
+            lease = Lease.objects.create(
+                send_id=send_id, first_id=first, last_id=last, lease_until=until
+            )
+            claimed.leases.append(lease.pk)
+            claimed.rows = [Row(*r) for r in rows]
+            return claimed
+    return claimed
 
 
 class Renderers:
@@ -155,6 +220,8 @@ def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int], li
     chunk = Chunk()
     cancelled = []
     held = []
+    for send_id in {r.send_id for r in rows}:
+        chunk.started[send_id] = renderers.sends[send_id][0].created
     for row in rows:
         if not renderers.limiter.allow(row.address):
             held.append(row.id)
@@ -178,31 +245,40 @@ def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int], li
     return chunk, cancelled, held
 
 
+# A leased row is `queued` (first attempt, leased by range) or `sending` (a retry).
+LEASED = (Delivery.QUEUED, Delivery.SENDING)
+
+
 def claim_and_prepare(limit: int, lease_seconds: int, renderers: Renderers) -> Chunk:
-    rows = claim(limit, lease_seconds)
-    if not rows:
-        return Chunk()
-    chunk, cancelled, held = prepare(rows, renderers)
-    chunk.claimed = len(rows)
+    claimed = claim(limit, lease_seconds)
+    if not claimed.rows:
+        return Chunk(leases=claimed.leases)
+    chunk, cancelled, held = prepare(claimed.rows, renderers)
+    chunk.claimed = len(claimed.rows)
+    chunk.leases = claimed.leases
     if cancelled:
-        Delivery.objects.filter(id__in=cancelled, state=Delivery.SENDING).update(
+        Delivery.objects.filter(id__in=cancelled, state__in=LEASED).update(
             state=Delivery.CANCELLED,
             lease_until=None,
             last_reply="recipient unsubscribed or suppressed before sending",
         )
     if held:
-        Delivery.objects.filter(id__in=held, state=Delivery.SENDING).update(
+        Delivery.objects.filter(id__in=held, state__in=LEASED).update(
             state=Delivery.DEFERRED,
             lease_until=None,
             next_attempt_at=timezone.now() + timedelta(seconds=1),
             last_reply="held back by a rate limit (TIDINGS_RATE_LIMITS)",
         )
+    if not chunk.rows and chunk.leases:
+        # Nobody of the range is sent to: its outcomes are all written already.
+        Lease.objects.filter(id__in=chunk.leases).delete()
     return chunk
 
 
 def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
-    """Store what the relay said for each delivery of the chunk."""
+    """Store what the relay said for each delivery of the chunk, and end its leases."""
     now = timezone.now()
+    max_age = timedelta(seconds=settings.DELIVERY_MAX_AGE_SECONDS)
     sent = [o for o in outcomes if o.ok]
     with transaction.atomic():
         for start in range(0, len(sent), 2000):
@@ -217,39 +293,54 @@ def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
                 "attempts": attempts,
                 "lease_until": None,
             }
-            if outcome.permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            started = chunk.started.get(row.send_id, now)
+            if outcome.permanent:
                 update["state"] = Delivery.FAILED
-                if outcome.permanent:
-                    record_refusal(outcome.key, outcome.code, outcome.reply)
+                record_refusal(outcome.key, outcome.code, outcome.reply)
+            elif attempts >= settings.DELIVERY_MAX_ATTEMPTS or now - started >= max_age:
+                update["state"] = Delivery.FAILED
+                update["last_reply"] = (
+                    f"{update['last_reply']} (gave up after {attempts} attempts)"[:2000]
+                )
             else:
                 update["state"] = Delivery.DEFERRED
                 update["next_attempt_at"] = now + backoff(attempts)
-            Delivery.objects.filter(pk=outcome.key, state=Delivery.SENDING).update(**update)
+            Delivery.objects.filter(pk=outcome.key, state__in=LEASED).update(**update)
+        if chunk.leases:
+            Lease.objects.filter(id__in=chunk.leases).delete()
 
 
 def mark_sent(outcomes: list[Outcome], now: datetime) -> None:
-    """Record many successes, each with the relay's own reply, in one statement."""
+    """Record many successes, each with the relay's own reply, in one statement.
+
+    A row cancelled while its message was on the wire (the send was cancelled) was sent all
+    the same, and says so.
+    """
     table = Delivery._meta.db_table
     values = ", ".join(["(%s, %s)"] * len(outcomes))
     sql = f"""
         WITH v(id, reply) AS (VALUES {values})
         UPDATE {table} SET state = %s, sent_at = %s, lease_until = NULL,
             attempts = attempts + 1, last_reply = v.reply
-        FROM v WHERE {table}.id = v.id AND {table}.state = %s
+        FROM v WHERE {table}.id = v.id AND {table}.state IN (%s, %s, %s)
     """  # noqa: S608 - the table name comes from the model, values are parameters
     params: list[Any] = []
     for outcome in outcomes:
         params += [outcome.key, f"{outcome.code} {outcome.reply}"[:300]]
-    params += [Delivery.SENT, now, Delivery.SENDING]
+    params += [Delivery.SENT, now, Delivery.QUEUED, Delivery.SENDING, Delivery.CANCELLED]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
 def release(chunk: Chunk) -> None:
-    """Give back rows claimed but not sent (a clean shutdown), so others need not wait."""
-    Delivery.objects.filter(id__in=list(chunk.rows), state=Delivery.SENDING).update(
-        state=Delivery.QUEUED, lease_until=None
-    )
+    """Give back rows claimed but not sent (a clean shutdown), so others need not wait:
+    their leases end now, and the next claim takes them back."""
+    expired = timezone.now() - timedelta(seconds=1)
+    with transaction.atomic():
+        Lease.objects.filter(id__in=chunk.leases).update(lease_until=expired)
+        Delivery.objects.filter(id__in=list(chunk.rows), state=Delivery.SENDING).update(
+            lease_until=expired
+        )
 
 
 def finish_sends() -> int:
@@ -267,6 +358,7 @@ def finish_sends() -> int:
             Send.objects.filter(id__in=done, state=Send.SENDING).update(
                 state=Send.DONE, finished_at=now
             )
+            Lease.objects.filter(send_id__in=done).delete()
             Bulletin.objects.filter(sends__id__in=done, status=Bulletin.SENDING).update(
                 status=Bulletin.SENT, sent_at=now
             )
