@@ -19,7 +19,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def rcpt(address: str, authenticated: bool = False) -> str:
     session = Session(loop=None)  # type: ignore[arg-type]
     session.authenticated = authenticated
-    return asyncio.run(Handler().handle_RCPT(None, session, Envelope(), address, []))  # type: ignore[arg-type]
+    handler = Handler()
+    try:
+        return asyncio.run(handler.handle_RCPT(None, session, Envelope(), address, []))  # type: ignore[arg-type]
+    finally:
+        handler.close()
 
 
 def test_it_accepts_a_list_address(wanabidii):  # type: ignore[no-untyped-def]
@@ -61,10 +65,10 @@ def test_it_captures_mail_sent_with_the_secret_over_a_socket(settings, wanabidii
 
 
 def test_it_answers_451_when_it_cannot_store(settings, wanabidii, monkeypatch):  # type: ignore[no-untyped-def]
-    def broken(**kwargs):  # type: ignore[no-untyped-def]
+    def broken(batch):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
-    monkeypatch.setattr("tidings.inbound.smtpd.store_message", broken)
+    monkeypatch.setattr("tidings.inbound.smtpd.store_messages", broken)
     with (
         tidings_smtpd(settings) as port,
         smtplib.SMTP("127.0.0.1", port) as client,
@@ -73,3 +77,24 @@ def test_it_answers_451_when_it_cannot_store(settings, wanabidii, monkeypatch): 
         client.sendmail("a@example.com", [wanabidii.address], b"From: a@example.com\r\n\r\nhi\r\n")
     assert error.value.smtp_code == 451
     assert not InboundMessage.objects.exists()
+
+
+def test_it_stores_the_message_exactly_as_received(settings, wanabidii):  # type: ignore[no-untyped-def]
+    raw = (
+        b"From: a@example.com\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n and more\r\n\r\n"
+        b"\xff\x00 body bytes kept as they are\r\n"
+    )
+    with tidings_smtpd(settings) as port, smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo("client.example.com")
+        client.sendmail("a@example.com", [wanabidii.address], raw)
+
+    stored = InboundMessage.objects.get()
+    assert bytes(stored.raw) == raw
+    assert (stored.size, stored.subject) == (len(raw), "Café and more")
+    assert (stored.mail_from, stored.local_rcpts, stored.captured) == (
+        "a@example.com",
+        [wanabidii.address],
+        False,
+    )
+    assert (stored.peer, stored.helo, stored.state) == ("127.0.0.1", "client.example.com", "new")
+    assert stored.received_at is not None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import time
 from typing import BinaryIO
 
 import pytest
 
 from tests.smtp_helpers import tidings_smtpd
+from tidings.inbound.conf import SMTP_MAX_RECIPIENTS as MAX_RECIPIENTS
 from tidings.inbound.models import InboundMessage
-from tidings.inbound.smtpd import MAX_RECIPIENTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,3 +118,48 @@ def test_it_answers_452_past_the_recipient_limit(settings, wanabidii):  # type: 
         code, reply = client.docmd(f"RCPT TO:<{wanabidii.address}>")
     assert set(codes) == {250}
     assert (code, reply[:5]) == (452, b"4.5.3")
+
+
+# Endings some servers have been seen to take for the end of DATA although every line ends in
+# CRLF: with nothing bare to refuse, the whole payload must be one message, the forged
+# transaction only text inside it.
+NUL_ENDINGS = [b"\r\n\x00.\r\n", b"\r\n.\x00\r\n", b"\r\n .\r\n", b"\r\n..\r\n"]
+
+
+@pytest.mark.parametrize("ending", NUL_ENDINGS, ids=repr)
+def test_it_keeps_a_lookalike_ending_inside_one_message(settings, wanabidii, ending):  # type: ignore[no-untyped-def]
+    with tidings_smtpd(settings) as port:
+        replies = converse(port, smuggling_payload(ending))
+    assert replies.startswith(b"250 2.0.0 Queued")
+    assert b"354" not in replies
+    (stored,) = InboundMessage.objects.all()
+    assert stored.subject == "first"
+    assert b"MAIL FROM:<mallory@example.com>" in bytes(stored.raw)
+
+
+def test_it_refuses_a_bare_lf_inside_the_headers(settings, wanabidii):  # type: ignore[no-untyped-def]
+    payload = b"From: alice@example.com\r\nSubject: hi\nBcc: everyone@example.com\r\n\r\nx\r\n.\r\n"
+    with tidings_smtpd(settings) as port:
+        replies = converse(port, payload)
+    assert replies.startswith(b"554 5.5.2")
+    assert not InboundMessage.objects.exists()
+
+
+def test_it_never_creates_a_smuggled_message_across_pipelined_packets(settings, wanabidii):  # type: ignore[no-untyped-def]
+    """The smuggled transaction arrives split over several writes, as a relay might send it."""
+    payload = smuggling_payload(b"\n.\r\n")
+    with tidings_smtpd(settings) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        stream = sock.makefile("rb")
+        reply(stream)
+        sock.sendall(b"EHLO c\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<" + LIST + b">\r\n")
+        for _ in range(3):
+            reply(stream)
+        sock.sendall(b"DATA\r\n")
+        assert reply(stream).startswith(b"354")
+        for start in range(0, len(payload), 7):
+            sock.sendall(payload[start : start + 7])
+            time.sleep(0.001)
+        sock.sendall(b"QUIT\r\n")
+        replies = stream.read()
+    assert replies.startswith(b"554 5.5.2")
+    assert not InboundMessage.objects.exists()

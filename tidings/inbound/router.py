@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from datetime import timedelta
 from email import message_from_bytes
@@ -15,6 +16,8 @@ from django.utils import timezone
 
 from tidings.inbound import addresses
 from tidings.inbound.models import InboundMessage
+from tidings.lists import conf as lists_conf
+from tidings.lists import membership
 from tidings.lists.relay import hold_malformed, receive_post
 from tidings.subscribers.actions import unsubscribe_all
 from tidings.subscribers.bounces import process_bounce
@@ -24,16 +27,61 @@ log = logging.getLogger("tidings.router")
 
 LEASE = timedelta(minutes=5)
 
+# The list addresses that take membership commands, and the command each stands for.
+COMMANDS = {
+    addresses.LIST_JOIN: "join",
+    addresses.LIST_LEAVE: "leave",
+    addresses.LIST_REQUEST: "request",
+}
+
+
+MULTIPART_HEADER = re.compile(rb"^content-type:[ \t]*multipart/", re.IGNORECASE | re.MULTILINE)
+
+
+def mime_shape(msg: EmailMessage) -> tuple[int, int]:
+    """Return the depth of the MIME tree and its number of parts, without recursion."""
+    depth, parts = 0, 0
+    stack: list[tuple[object, int]] = [(msg, 1)]
+    while stack:
+        part, level = stack.pop()
+        parts += 1
+        depth = max(depth, level)
+        payload = part.get_payload() if isinstance(part, EmailMessage) else None
+        if isinstance(payload, list):
+            stack.extend((child, level + 1) for child in payload)
+    return depth, parts
+
+
+def too_complex(raw: bytes, msg: EmailMessage | None = None) -> str:
+    """Return why a message's MIME structure is beyond what the lists handle, or ""."""
+    multiparts = len(MULTIPART_HEADER.findall(raw))
+    if multiparts > lists_conf.MAX_MULTIPARTS:
+        return f"too complex: {multiparts} multipart sections (limit {lists_conf.MAX_MULTIPARTS})"
+    if msg is None:
+        return ""
+    depth, parts = mime_shape(msg)
+    if depth > lists_conf.MAX_MIME_DEPTH:
+        return f"too complex: MIME parts nested {depth} deep (limit {lists_conf.MAX_MIME_DEPTH})"
+    if parts > lists_conf.MAX_MIME_PARTS:
+        return f"too complex: {parts} MIME parts (limit {lists_conf.MAX_MIME_PARTS})"
+    return ""
+
 
 def parse(raw: bytes) -> tuple[EmailMessage | None, str]:
     """Return the parsed message, or None and the reason it can't be handled."""
+    if not raw.strip():
+        return None, "empty message"
+    problem = too_complex(raw)
+    if problem:  # not even parsed: deep nesting costs the parser time and recursion
+        return None, problem
     try:
         msg = message_from_bytes(raw, policy=default)
     except Exception as exc:  # the parser is lenient; anything it raises means garbage
         return None, f"unparseable: {exc}"
     assert isinstance(msg, EmailMessage)
-    if not raw.strip():
-        return None, "empty message"
+    problem = too_complex(b"", msg)
+    if problem:
+        return None, problem
     if any(isinstance(d, MissingHeaderBodySeparatorDefect) for d in msg.defects):
         return None, "no header/body separator: the headers are damaged"
     try:
@@ -88,6 +136,20 @@ def route(message: InboundMessage) -> tuple[str, list[str]]:
             assert fresh is not None
             decision = receive_post(dest.mailing_list, message, fresh)
             notes.append(f"{rcpt}: {decision.status} ({decision.rule}) {decision.reason}")
+        elif dest.kind in COMMANDS:
+            assert dest.mailing_list is not None
+            note = membership.handle_command(
+                dest.mailing_list, COMMANDS[dest.kind], msg, message.mail_from
+            )
+            notes.append(f"{rcpt}: {note}")
+        elif dest.kind == addresses.LIST_CONFIRM:
+            assert dest.mailing_list is not None
+            if membership.wants_no_reply(msg, message.mail_from):
+                # An autoresponder answering the confirmation must not confirm it.
+                notes.append(f"{rcpt}: ignored: automatic mail or a null sender")
+            else:
+                note = membership.confirm_by_mail(dest.mailing_list, dest.ident or 0)
+                notes.append(f"{rcpt}: {note}")
         elif dest.kind == addresses.UNSUBSCRIBE:
             subscriber = Subscriber.objects.filter(pk=dest.ident or 0).first()
             if subscriber is not None:

@@ -3,6 +3,7 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from tidings.inbound.conf import limits
 from tidings.inbound.smtpd import make_controller, parse_listen
 from tidings.lib.stopping import StopFlag
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         stop = StopFlag().install()
         controller = make_controller(host, port)
         controller.start()
-        log.info("SMTP server listening on %s:%s", host, port)
+        log.info("SMTP server listening on %s:%s (%s)", host, port, limits())
         try:
             stop.event.wait()
         finally:
