@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.conftest import _console_user
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.worker import drain
@@ -94,3 +95,49 @@ def test_it_takes_a_subscriber_from_the_form_to_unsubscribed(
         assert page.get_by_role("heading", name="Unsubscribed").is_visible()
         shot(page, "7-unsubscribed")
     assert Subscriber.objects.get(email=ADDRESS).status == Subscriber.UNSUBSCRIBED
+
+
+def test_it_subscribes_from_the_signup_form_on_another_site(
+    page, live_server, settings, account, topic, tmp_path
+):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    staff = _console_user(account, "vera", "viewer")
+    client = Client()
+    client.force_login(staff)
+    snippet = client.get(f"/console/{account.code}/signup-form/").context["snippet"]
+    agency_page = tmp_path / "agency.html"  # another origin: a file, with no cookie of ours
+    agency_page.write_text(f"<!doctype html><title>Agency</title><h1>Agency</h1>{snippet}")
+    page.goto(agency_page.as_uri())
+    shot(page, "8-embedded-form")
+    page.get_by_label("Email address").fill(ADDRESS)
+    page.get_by_label("Press Releases").check()
+    page.get_by_role("button", name="Subscribe").click()
+    assert page.get_by_role("heading", name="Check your email").is_visible()
+    shot(page, "9-embedded-check-your-email")
+    assert Subscriber.objects.get(email=ADDRESS).status == Subscriber.PENDING
+    assert not topic.subscriptions.exists()
+
+
+def test_it_shows_an_import_progressing_without_javascript(
+    page, live_server, settings, account, topic, tmp_path
+):  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path
+    _console_user(account, "tina", "topic_admin")
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email\nann@example.org\nnot an address\n")
+    page.goto(f"{live_server.url}/console/login/")
+    page.get_by_label("Username").fill("tina")
+    page.get_by_label("Password").fill("correct horse 9")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/console/{account.code}/subscribers/imports/")
+    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    page.get_by_label("Press Releases").check()
+    page.get_by_label("They already agreed: subscribe them now").check()
+    page.get_by_role("button", name="Import").click()
+    assert page.get_by_text("Queued: waiting for a worker.").is_visible()
+    shot(page, "10-import-queued")
+    deliver()  # the worker's periodic job runs the import
+    page.wait_for_selector("text=Download the error report", timeout=10_000)  # meta refresh
+    shot(page, "11-import-done")
+    assert Subscriber.objects.get(email="ann@example.org").status == Subscriber.CONFIRMED

@@ -6,10 +6,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
 
 from tests.test_subscribe import queued_to
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.bulletins.models import Bulletin
 from tidings.subscribers import actions
 from tidings.subscribers.digests import last_digest_times, send_due_digests
 from tidings.subscribers.models import Subscriber, SubscribeSettings, Suppression
@@ -53,6 +57,23 @@ def test_it_lists_the_periods_bulletins_in_one_message(
     assert "Migration Talks body text." in text
     assert "/subscriptions/unsubscribe/" in text
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_it_links_each_entry_to_the_bulletins_web_copy(
+    account: Account, topic: Topic, ann: Subscriber, client: Client
+) -> None:
+    publish(account, topic, "Migration Talks", NOW - timedelta(hours=5))
+    bulletin = Bulletin.objects.get(subject="Migration Talks")
+    url = settings.BASE_URL + reverse("bulletins:web_copy", args=[bulletin.pk])
+    send_due_digests(NOW)
+    (msg,) = queued_to("ann@example.org")
+    text = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    html = msg.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert f"Read more: {url}" in text
+    assert f'<a href="{url}">Migration Talks</a>' in html
+    page = client.get(url.removeprefix(settings.BASE_URL))
+    assert page.status_code == 200
+    assert b"Migration Talks" in page.content
 
 
 def test_it_keeps_digest_subscribers_out_of_the_immediate_send(

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from email_validator import EmailNotValidError, validate_email
 
 from tests.test_subscribe import queued_to
 from tidings.accounts.actions import create_account
 from tidings.accounts.models import Account
-from tidings.subscribers import actions
+from tidings.subscribers import actions, importer
 from tidings.subscribers.importer import check_address
 from tidings.subscribers.models import Subscriber, Suppression
 from tidings.topics.actions import create_topic
@@ -104,6 +105,30 @@ def test_it_adds_topics_to_known_subscribers(
     assert bob.subscriptions.count() == 2
 
 
+def test_it_confirms_a_pending_subscriber_in_confirmed_mode(
+    tmp_path: Path, account: Account, topic: Topic
+) -> None:
+    Subscriber.objects.create(account=account, email="ann@example.org")
+    report = run(write(tmp_path, "email\nann@example.org\n"), "--topic", topic.code, "--confirmed")
+    assert (report["added"], report["existing"]) == (0, 1)
+    assert statuses(account) == {"ann@example.org": "confirmed"}
+    assert topic.subscriptions.count() == 1
+
+
+def test_it_gives_the_same_report_over_many_chunks(
+    tmp_path: Path, account: Account, topic: Topic, bob: Subscriber, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    monkeypatch.setattr(importer, "COPY_CHUNK", 2)
+    actions.suppress(account, "sup@example.org")
+    lines = ["email", "a@example.org", "bob@example.org", "sup@example.org", "bad", "b@example.org"]
+    report = run(write(tmp_path, "\n".join(lines) + "\n"), "--topic", topic.code, "--confirmed")
+    counts = (report["added"], report["existing"], report["skipped_suppressed"])
+    assert counts == (2, 1, 1)
+    assert [e["line"] for e in report["errors"]] == [5]
+    assert topic.subscriptions.count() == 3
+
+
 def test_it_mails_each_address_a_link_in_opt_in_mode(
     tmp_path: Path, account: Account, topic: Topic
 ) -> None:
@@ -191,3 +216,20 @@ def test_it_exports_what_import_reads(
     ]
     bob.delete()
     assert run(out, "--topic", topic.code, "--confirmed")["added"] == 1
+
+
+def test_it_leaves_foreign_key_checks_on_after_a_postgresql_import(
+    tmp_path: Path, account: Account, topic: Topic
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY and session_replication_role are PostgreSQL's")
+    run(write(tmp_path, "email\nann@example.org\n"), "--topic", topic.code, "--confirmed")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
+        cursor.execute(
+            "SELECT count(*) FROM subscribers_subscription s"
+            " JOIN subscribers_subscriber r ON r.id = s.subscriber_id WHERE r.email = %s",
+            ["ann@example.org"],
+        )
+        assert cursor.fetchone()[0] == 1

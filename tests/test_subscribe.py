@@ -10,7 +10,9 @@ from email.policy import default
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tidings.accounts.actions import create_account
@@ -186,6 +188,27 @@ def test_it_answers_the_same_for_a_known_address(
     assert known.replace("bob@", "ann@") == fresh
 
 
+def statements(client: Client, url: str, email: str, topics: list[Topic]) -> list[str]:
+    """Return the SQL a subscribe request ran, with its values blanked out."""
+    with CaptureQueriesContext(connection) as queries:
+        post(client, url, email, topics)
+    blank = re.compile(r"'(?:[^']|'')*'|\"s\d+_x\d+\"|\b\d+\b")
+    return [blank.sub("?", q["sql"]) for q in queries.captured_queries]
+
+
+def test_it_does_the_same_database_work_for_a_known_and_a_new_address(
+    client: Client, bob: Subscriber, topic: Topic, url: str
+) -> None:
+    Subscriber.objects.create(account=bob.account, email="pat@example.org")  # pending, known
+    post(client, url, "first@example.org", [topic])  # this IP's counter exists from now on
+    new = statements(client, url, "ann@example.org", [topic])
+    confirmed = statements(client, url, "bob@example.org", [topic])
+    pending = statements(client, url, "pat@example.org", [topic])
+    assert any(q.startswith("INSERT INTO") and "delivery" in q for q in new)  # mail queued
+    assert "\n".join(confirmed) == "\n".join(new)
+    assert "\n".join(pending) == "\n".join(new)
+
+
 def test_it_asks_a_known_subscriber_to_confirm_new_topics(
     client: Client, bob: Subscriber, account: Account, url: str
 ) -> None:
@@ -313,3 +336,39 @@ def test_it_requires_csrf_on_the_subscribe_form(topic: Topic, url: str) -> None:
 def test_it_escapes_the_address_on_the_answer(client: Client, topic: Topic, url: str) -> None:
     r = post(client, url, '"<b>x</b>"@example.org', [topic])
     assert "<b>x</b>" not in r.content.decode()
+
+
+@pytest.fixture
+def embed_url(account: Account) -> str:
+    return reverse("subscribers:embed", args=[account.code])
+
+
+def test_it_takes_the_embedded_form_from_another_site_without_csrf(
+    topic: Topic, embed_url: str
+) -> None:
+    browser = Client(enforce_csrf_checks=True)  # no cookie of ours, as from the agency's site
+    r = post(browser, embed_url, "ann@example.org", [topic], website="")
+    assert r.status_code == 200
+    assert b"Check your email" in r.content
+    assert Subscriber.objects.get(email="ann@example.org").status == Subscriber.PENDING
+    assert not topic.subscriptions.exists()  # only once the link is used
+    assert len(queued_to("ann@example.org")) == 1
+
+
+def test_it_ignores_the_embedded_forms_honeypot(topic: Topic, embed_url: str) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    r = post(browser, embed_url, "ann@example.org", [topic], website="http://spam.example")
+    assert r.status_code == 200
+    assert not Subscriber.objects.exists()
+
+
+def test_it_rate_limits_the_embedded_form(topic: Topic, embed_url: str, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SUBSCRIBE_RATE_PER_IP = 1
+    browser = Client(enforce_csrf_checks=True)
+    post(browser, embed_url, "ann@example.org", [topic])
+    assert post(browser, embed_url, "cid@example.org", [topic]).status_code == 429
+    assert not Subscriber.objects.filter(email="cid@example.org").exists()
+
+
+def test_it_refuses_a_get_of_the_embed_endpoint(client: Client, embed_url: str) -> None:
+    assert client.get(embed_url).status_code == 405

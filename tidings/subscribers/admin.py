@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from tidings.subscribers import actions
 from tidings.subscribers.models import (
     BounceEvent,
+    ImportJob,
     Subscriber,
     SubscribeSettings,
     Subscription,
@@ -66,3 +67,13 @@ class BounceEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Imports queued from the console; a failed or stuck one can be set back to queued."""
+
+    list_display = ("created", "account", "filename", "state", "rows_done", "error_count")
+    list_filter = ("state",)
+    raw_id_fields = ("created_by",)
+    readonly_fields = ("report", "failure", "started_at", "heartbeat_at", "finished_at")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -36,10 +36,8 @@ def last_digest_times(account: Account, now: datetime) -> dict[str, datetime]:
 
 
 def web_copy_url(bulletin: Bulletin) -> str:
-    try:
-        return settings.BASE_URL + reverse("bulletins:web_copy", args=[bulletin.pk])
-    except NoReverseMatch:  # no public web copies in this installation yet
-        return ""
+    """Return the absolute address of the bulletin's public web copy."""
+    return settings.BASE_URL + reverse("bulletins:web_copy", args=[bulletin.pk])
 
 
 def snippet(bulletin: Bulletin) -> str:

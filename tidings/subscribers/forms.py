@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 
 from tidings.accounts.models import Account
-from tidings.subscribers.models import Subscriber, Suppression
+from tidings.subscribers.models import Subscriber
 from tidings.topics.models import Topic
 
 
@@ -64,9 +64,42 @@ class AddressForm(forms.Form):
 
 
 class SuppressionForm(forms.Form):
+    """Staff add an address to the account's own suppression list."""
+
     email = forms.EmailField(label="Email address", max_length=254)
-    everywhere = forms.BooleanField(
-        required=False, label="For every account (global), not only this one"
+    note = forms.CharField(required=False, max_length=500, label="Note (why)")
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=254, label="Address starts with")
+    after = forms.CharField(required=False, max_length=254, widget=forms.HiddenInput)
+
+    def clean_q(self) -> str:
+        return str(self.cleaned_data["q"]).strip()
+
+
+class ImportForm(forms.Form):
+    CONFIRMED = "confirmed"
+    OPT_IN = "opt-in"
+
+    file = forms.FileField(label="CSV file", help_text="An 'email' column, or one address a line.")
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one topic."},
     )
-    reason = forms.ChoiceField(choices=Suppression.REASONS, initial=Suppression.MANUAL)
-    note = forms.CharField(required=False, max_length=500)
+    mode = forms.ChoiceField(
+        choices=[
+            (CONFIRMED, "They already agreed: subscribe them now"),
+            (OPT_IN, "Each must opt in: mail them a confirmation link"),
+        ],
+        widget=forms.RadioSelect,
+        initial=OPT_IN,
+        label="Consent",
+    )
+
+    def __init__(self, account: Account, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["topics"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = Topic.objects.filter(account=account).order_by("name", "pk")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tidings.ops.periodic import periodic
 from tidings.subscribers.digests import send_due_digests
+from tidings.subscribers.import_jobs import process_one_import
 from tidings.subscribers.models import Throttle
 
 
@@ -21,3 +22,9 @@ def digests() -> None:
 def forget_old_throttles() -> None:
     """Delete rate-limit counters whose window ended long ago."""
     Throttle.objects.filter(window_start__lt=timezone.now() - timedelta(days=1)).delete()
+
+
+@periodic("subscribers.imports", every=5)
+def imports() -> None:
+    """Run the CSV imports queued from the console, one per run."""
+    process_one_import()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -24,7 +25,9 @@ class Subscriber(models.Model):
         (WEEKLY, "Weekly digest"),
     ]
 
-    account = models.ForeignKey(Account, models.CASCADE, related_name="subscribers")
+    # No index of its own: subscriber_unique_email and subscriber_digest both start with it, and
+    # a third index would only slow imports down.
+    account = models.ForeignKey(Account, models.CASCADE, related_name="subscribers", db_index=False)
     email = models.EmailField()
     status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
     created = models.DateTimeField(auto_now_add=True)
@@ -50,8 +53,11 @@ class Subscriber(models.Model):
 
 
 class Subscription(models.Model):
-    subscriber = models.ForeignKey(Subscriber, models.CASCADE, related_name="subscriptions")
-    topic = models.ForeignKey(Topic, models.CASCADE, related_name="subscriptions")
+    # No indexes of their own: subscription_unique and the (topic, subscriber) index serve them.
+    subscriber = models.ForeignKey(
+        Subscriber, models.CASCADE, related_name="subscriptions", db_index=False
+    )
+    topic = models.ForeignKey(Topic, models.CASCADE, related_name="subscriptions", db_index=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -193,3 +199,45 @@ class Throttle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class ImportJob(models.Model):
+    """A CSV file uploaded in the console, imported in the background by a worker."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    STATES = [(QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"), (FAILED, "failed")]
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    topics = models.ManyToManyField(Topic, related_name="+")
+    confirmed = models.BooleanField(help_text="False: each new address must opt in by mail.")
+    filename = models.CharField(max_length=255, help_text="The uploaded file's own name.")
+    state = models.CharField(max_length=16, choices=STATES, default=QUEUED)
+    rows_total = models.PositiveIntegerField(default=0, help_text="Lines in the file, roughly.")
+    rows_done = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True, help_text="Counts once done.")
+    error_count = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True, help_text="Why the whole import failed.")
+    created = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Advanced with the progress; a running job whose heartbeat stops is claimed again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Serves the worker's claim (oldest queued job) and the console's list per account.
+        indexes = [models.Index(fields=["state", "created"], name="import_job_claim")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.DONE:
+            return 100
+        return min(99, 100 * self.rows_done // self.rows_total) if self.rows_total else 0

@@ -12,5 +12,6 @@ urlpatterns = [
     path("one-click/<str:token>/", views.one_click, name="one_click"),
     # Account codes are capitals, digits and _, so they never collide with the paths above.
     re_path(r"^(?P<code>[A-Z0-9_]+)/$", views.subscribe, name="subscribe"),
+    re_path(r"^(?P<code>[A-Z0-9_]+)/embed/$", views.embed, name="embed"),
     re_path(r"^(?P<code>[A-Z0-9_]+)/confirm/(?P<token>[^/]+)/$", views.confirm, name="confirm"),
 ]

@@ -40,23 +40,39 @@ def client_ip(request: HttpRequest) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request: HttpRequest, code: str) -> HttpResponse:
     account = get_object_or_404(Account, code=code)
-    opt_in = actions.settings_for(account).double_opt_in
     if request.method == "POST":
-        limit = settings.SUBSCRIBE_RATE_PER_IP
-        if not actions.allow(f"subscribe-ip:{client_ip(request)}", limit, 3600):
-            context = {"account": account, "limit": limit}
-            return render(request, "subscribers/subscribe_throttled.html", context, status=429)
-        form = SubscribeForm(account, request.POST)
-        if form.is_valid():
-            if not form.is_bot():
-                actions.request_subscription(
-                    account, form.cleaned_data["email"], list(form.cleaned_data["topics"])
-                )
-            # The same answer whether the address is new, known, suppressed or throttled.
-            context = {"account": account, "email": form.cleaned_data["email"], "opt_in": opt_in}
-            return render(request, "subscribers/subscribe_done.html", context)
-    else:
-        form = SubscribeForm(account)
+        return subscribe_post(request, account)
+    return subscribe_page(request, account, SubscribeForm(account))
+
+
+@never_cache
+@csrf_exempt  # Posted from the agency's own site, which holds no CSRF cookie of ours.
+@require_POST
+def embed(request: HttpRequest, code: str) -> HttpResponse:
+    """Take the signup form pasted into another site: the same checks, limits and answer."""
+    account = get_object_or_404(Account, code=code)
+    return subscribe_post(request, account)
+
+
+def subscribe_post(request: HttpRequest, account: Account) -> HttpResponse:
+    limit = settings.SUBSCRIBE_RATE_PER_IP
+    if not actions.allow(f"subscribe-ip:{client_ip(request)}", limit, 3600):
+        context = {"account": account, "limit": limit}
+        return render(request, "subscribers/subscribe_throttled.html", context, status=429)
+    form = SubscribeForm(account, request.POST)
+    if not form.is_valid():
+        return subscribe_page(request, account, form)
+    if not form.is_bot():
+        actions.request_subscription(
+            account, form.cleaned_data["email"], list(form.cleaned_data["topics"])
+        )
+    # The same answer whether the address is new, known, suppressed or throttled.
+    opt_in = actions.settings_for(account).double_opt_in
+    context = {"account": account, "email": form.cleaned_data["email"], "opt_in": opt_in}
+    return render(request, "subscribers/subscribe_done.html", context)
+
+
+def subscribe_page(request: HttpRequest, account: Account, form: SubscribeForm) -> HttpResponse:
     chosen = {str(v) for v in form["topics"].value() or []}
     context = {"account": account, "form": form, "tree": topic_tree(account), "chosen": chosen}
     return render(request, "subscribers/subscribe.html", context)
