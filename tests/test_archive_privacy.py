@@ -23,8 +23,9 @@ CORPUS = Path("/work/shared/corpus/mbox")
 @pytest.fixture
 def private(account: Account) -> MailingList:
     mailing_list = create_list("board", account=account)
-    mailing_list.archive_public = False
-    mailing_list.save()
+    # update(): save() may derive archive_public from the list's visibility setting.
+    MailingList.objects.filter(pk=mailing_list.pk).update(archive_public=False)
+    mailing_list.refresh_from_db()
     return mailing_list
 
 

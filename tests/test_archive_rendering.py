@@ -144,3 +144,10 @@ def test_it_sets_a_content_security_policy_on_every_archive_page(
 def test_it_sets_the_policy_on_post_and_thread_pages(client: Client, post: Post) -> None:
     for url in (post_url(post), reverse("archive:thread", args=["wanabidii", post.slug])):
         assert client.get(url)["Content-Security-Policy"] == POLICY
+
+
+def test_it_links_urls_and_bare_domains_and_escapes_the_rest() -> None:
+    html = render_text("See https://www.state.gov/press or state.gov.\n\nA <b> & C")
+    assert '<a href="https://www.state.gov/press" rel="nofollow">' in html
+    assert '<a href="http://state.gov" rel="nofollow">state.gov</a>' in html
+    assert "A &lt;b&gt; &amp; C" in html

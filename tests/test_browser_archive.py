@@ -85,3 +85,30 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     page.goto(post_url)
     assert page.get_by_text("When does it end?").is_visible()
     assert "juma@example.org" not in page.content()
+
+
+def test_it_walks_a_topics_archive_and_searches_the_account(page, live_server, account, topic):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from tests.test_bulletin_web_copy import bulletin
+
+    bulletin(account, topic, "Migration Talks", datetime(2015, 12, 1, 17, 38, tzinfo=UTC))
+    bulletin(account, topic, "Climate Remarks", datetime(2015, 11, 20, 15, tzinfo=UTC))
+    page.set_default_timeout(5000)
+    page.goto(f"{live_server.url}/bulletins/USSTATEBPA/")
+    page.get_by_role("link", name="Press Releases").click()
+    assert page.get_by_role("heading", name="Tuesday, 1 December 2015").is_visible()
+    page.get_by_role("link", name="November").click()
+    assert page.get_by_role("heading", name="Press Releases: November 2015").is_visible()
+    page.get_by_role("link", name="Climate Remarks").click()
+    assert page.get_by_role("heading", name="Climate Remarks").is_visible()
+    page.get_by_role("link", name="Newer Post").click()
+    assert page.get_by_role("heading", name="Migration Talks").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "bulletin-web-copy.png"), full_page=True)
+    page.get_by_role("link", name="Home").click()
+    page.get_by_label("Search U.S. Department of State").fill("climate")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_text("1 result for").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "account-search.png"), full_page=True)
+    page.get_by_role("link", name="Climate Remarks").click()
+    assert page.get_by_role("heading", name="Climate Remarks").is_visible()

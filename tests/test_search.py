@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from tests.test_archive_threads import mail
+from tests.test_bulletin_web_copy import bulletin
+from tidings.accounts.models import Account
+from tidings.archive import search as archive_search
 from tidings.archive.actions import archive_post
-from tidings.archive.models import Post
-from tidings.archive.search import search_posts
+from tidings.archive.models import BulletinText, Post
+from tidings.archive.search import search, search_posts
+from tidings.bulletins.actions import create_bulletin
+from tidings.bulletins.models import Bulletin
 from tidings.lists.actions import create_list
 from tidings.lists.models import MailingList
+from tidings.topics.actions import create_topic
+from tidings.topics.models import Topic
 
 
 @pytest.fixture
@@ -103,3 +112,111 @@ def test_it_hides_addresses_in_results_from_anonymous_readers(
     archive_post(wanabidii, mail(7, "Contact", body="Write to secretary.general@example.org"))
     html = search_html(client, "secretary")
     assert "secretary.general@example.org" not in html
+
+
+# Per-account search: the account's readable lists and topics, behind the same interface.
+
+
+@pytest.fixture
+def bulletins(account: Account, topic: Topic) -> list[Bulletin]:
+    private = create_topic(account, name="Staff Notes", code="USSTATEBPA_9")
+    Topic.objects.filter(pk=private.pk).update(archive_public=False)
+    return [
+        bulletin(account, topic, "Migration Talks", datetime(2015, 12, 1, tzinfo=UTC)),
+        bulletin(
+            account,
+            private,
+            "Staff migration plan",
+            datetime(2015, 12, 2, tzinfo=UTC),
+            body="Internal <b>only</b>.",
+        ),
+    ]
+
+
+def account_search(client: Client, query: str, **params: str) -> str:
+    url = reverse("bulletins:search", args=["USSTATEBPA"])
+    response = client.get(url, {"q": query, **params})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_it_searches_an_accounts_lists_and_topics(
+    client: Client, posts: list[Post], bulletins: list[Bulletin]
+) -> None:
+    html = account_search(client, "migration")
+    assert "3 results for" in html  # two posts and a bulletin
+    assert reverse("archive:post", args=["wanabidii", posts[0].slug]) in html
+    assert reverse("bulletins:web_copy", args=[bulletins[0].pk]) in html  # ...and a bulletin
+    assert "<mark>Migration</mark> Talks" in html
+
+
+def test_it_keeps_members_only_topics_and_lists_from_anonymous_readers(
+    client: Client, account: Account, posts: list[Post], bulletins: list[Bulletin]
+) -> None:
+    board = create_list("board", account=account)
+    MailingList.objects.filter(pk=board.pk).update(archive_public=False)
+    secret = archive_post(board, mail(8, "Migration secrets", body="Board only."))
+    html = account_search(client, "migration")
+    assert "Staff" not in html
+    assert reverse("bulletins:web_copy", args=[bulletins[1].pk]) not in html
+    assert secret.slug not in html
+    assert "Board only" not in html
+
+
+def test_it_shows_members_only_topics_to_members(
+    client: Client, bulletins: list[Bulletin], victor: object
+) -> None:
+    client.login(username="victor", password="correct horse 9")
+    html = account_search(client, "migration")
+    assert reverse("bulletins:web_copy", args=[bulletins[1].pk]) in html
+    assert "Staff Notes" in html
+
+
+def test_it_never_searches_another_accounts_topics(
+    client: Client, other_account: Account, bulletins: list[Bulletin]
+) -> None:
+    theirs = create_topic(other_account, name="Other News", code="OTHERAGENCY_1")
+    found = bulletin(
+        other_account, theirs, "Migration elsewhere", datetime(2015, 12, 3, tzinfo=UTC)
+    )
+    html = account_search(client, "migration")
+    assert reverse("bulletins:web_copy", args=[found.pk]) not in html
+
+
+def test_it_leaves_drafts_out_of_the_index(client: Client, account: Account, topic: Topic) -> None:
+    create_bulletin(account, subject="Draft about migration", body="Not yet.", topics=[topic])
+    assert "Draft about migration" not in account_search(client, "migration")
+    assert not BulletinText.objects.exists()
+
+
+def test_it_indexes_a_bulletin_edited_after_publishing(
+    account: Account, topic: Topic, bulletins: list[Bulletin]
+) -> None:
+    talks = bulletins[0]
+    talks.subject = "Renamed talks"
+    talks.save()
+    assert search("renamed", list_ids=[], topic_ids=[topic.pk]).total == 1
+
+
+def test_it_ranks_a_bounded_number_of_matches(
+    client: Client, wanabidii: MailingList, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive_search, "RANKED", 5)
+    for n in range(8):
+        archive_post(wanabidii, mail(n, f"Rationing notice {n}"))
+    results = search_posts([wanabidii.pk], "rationing")
+    assert results.more
+    assert results.total == 6  # counted no further than RANKED + 1
+    html = search_html(client, "rationing")
+    assert "More than 5 results" in html
+    assert html.count('class="search-hit"') == 5
+    assert "More results" not in html
+
+
+def test_it_runs_a_constant_number_of_queries_on_account_search(
+    client: Client, posts: list[Post], bulletins: list[Bulletin], django_assert_num_queries: object
+) -> None:
+    # account, lists, topics, posts' and bulletins' candidates and highlights, posts,
+    # bulletins and their topics
+    with django_assert_num_queries(10):  # type: ignore[operator]
+        account_search(client, "migration")

@@ -168,7 +168,7 @@ BOUNCE_SOFT_THRESHOLD = env_int("TIDINGS_BOUNCE_SOFT_THRESHOLD", 3)
 BOUNCE_SOFT_WINDOW_DAYS = env_int("TIDINGS_BOUNCE_SOFT_WINDOW_DAYS", 14)
 
 # --- archive ---
-# Security headers (Content-Security-Policy, nosniff) on every page under /lists/.
+# Security headers (Content-Security-Policy, nosniff) on every page under /lists/ and /bulletins/.
 MIDDLEWARE.append("tidings.archive.middleware.ArchiveSecurityHeaders")
 # Comments one IP address may post in a window before it is asked to wait.
 ARCHIVE_COMMENT_RATE_LIMIT = env_int("TIDINGS_COMMENT_RATE_LIMIT", 5)

@@ -1,4 +1,4 @@
-"""Every write to the archive: posts from accepted mail, comments from readers."""
+"""Every write to the archive: posts from accepted mail, comments, bulletins' search text."""
 
 from __future__ import annotations
 
@@ -19,11 +19,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tidings.archive import text
-from tidings.archive.models import Attachment, Comment, CommentOptOut, Month, Post
+from tidings.archive.models import (
+    Attachment,
+    BulletinText,
+    Comment,
+    CommentOptOut,
+    Month,
+    Post,
+)
 from tidings.archive.render import sanitize_mail_html
 from tidings.bulletins.email import POLICY
+from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.inbound.models import InboundMessage
+from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.tokens import make_token
 from tidings.lists.models import MailingList
 
@@ -417,3 +426,17 @@ def stop_notifications(post: Post, address: str) -> None:
     with transaction.atomic():
         CommentOptOut.objects.get_or_create(post=post, address=address)
         Comment.objects.filter(post=post, email__iexact=address).update(notify=False)
+
+
+def index_bulletin(bulletin: Bulletin) -> None:
+    """Put a published bulletin's words in the search index (and a draft's out of it)."""
+    if bulletin.status not in (Bulletin.SENDING, Bulletin.SENT):
+        BulletinText.objects.filter(bulletin_id=bulletin.pk).delete()
+        return
+    if bulletin.body_format == Bulletin.HTML:
+        words = html_to_text(sanitize(bulletin.body))
+    else:
+        words = html_to_text(markdown_to_html(bulletin.body))
+    BulletinText.objects.update_or_create(
+        bulletin_id=bulletin.pk, defaults={"subject": bulletin.subject, "text": words}
+    )

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from tidings.archive.actions import finish_batch, insert_post, message_slug
 from tidings.archive.models import Post
@@ -22,6 +22,8 @@ from tidings.lists.models import MailingList
 
 log = logging.getLogger(__name__)
 BATCH = 500
+# Imports of at least this many posts refresh the planner's statistics when they finish.
+ANALYZE_AFTER = 1000
 ASCTIME = re.compile(r"(\w{3}) +(\w{3}) +(\d{1,2}) +(\d{1,2}:\d{2}:\d{2}) +(\d{4})")
 
 
@@ -111,5 +113,20 @@ def import_mbox(
         if progress is not None:
             progress(min(start + batch, len(keys)), len(keys))
     result.duplicates = result.messages - result.imported - len(result.failed)
+    if result.imported >= ANALYZE_AFTER:
+        refresh_statistics()
     result.seconds = time.monotonic() - started
     return result
+
+
+def refresh_statistics() -> None:
+    """Tell the query planner about a big import now, not when autovacuum gets round to it.
+
+    With the statistics of an empty table, PostgreSQL pages and searches a 100,000-post list
+    by reading every post (hundreds of milliseconds); with fresh ones, in a few milliseconds.
+    SQLite plans these queries well without statistics, and keeps none unless asked.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE archive_post")

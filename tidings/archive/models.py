@@ -141,3 +141,20 @@ class CommentOptOut(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class BulletinText(models.Model):
+    """A published bulletin's words as readers search them: plain text, indexed in full text.
+
+    Kept by tidings.archive.actions.index_bulletin() whenever a bulletin is saved; the full-text
+    index (FTS5 table or PostgreSQL expression index) follows this table.
+    """
+
+    bulletin = models.OneToOneField(
+        "bulletins.Bulletin", models.CASCADE, primary_key=True, related_name="search_text"
+    )
+    subject = models.CharField(max_length=300)
+    text = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.subject

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime, tzinfo
 from itertools import groupby
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -26,6 +27,7 @@ from tidings.archive.search import SearchPage, search_posts
 from tidings.lib.tokens import BadToken, read_token
 from tidings.lists.models import MailingList, Member
 
+T = TypeVar("T")
 POSTS_PER_PAGE = 10
 RESULTS_PER_PAGE = 10
 # Unsubscribe links in comment notices stay valid for a year.
@@ -61,12 +63,13 @@ def reveals(request: HttpRequest) -> bool:
     return bool(request.user.is_authenticated)
 
 
-def group_by_day(posts: list[Post], mailing_list: MailingList) -> list[tuple[date, list[Post]]]:
-    """Group posts under the day they were written, in the list's time zone."""
-    tz = mailing_list.tz
+def group_by_day(
+    items: list[T], tz: tzinfo, when: Callable[[T], datetime]
+) -> list[tuple[date, list[T]]]:
+    """Group items (newest first) under the day of `when(item)` in the time zone tz."""
     return [
         (day, list(group))
-        for day, group in groupby(posts, key=lambda p: timezone.localtime(p.date, tz).date())
+        for day, group in groupby(items, key=lambda item: timezone.localtime(when(item), tz).date())
     ]
 
 
@@ -85,6 +88,8 @@ def add_comment_counts(posts: list[Post]) -> None:
 def month_tree(mailing_list: MailingList) -> list[tuple[int, int, list[Month]]]:
     """Return (year, posts that year, months newest first) for the archive's sidebar."""
     months = list(Month.objects.filter(mailing_list=mailing_list).order_by("-year", "-month"))
+    for m in months:
+        m.url = reverse("archive:month", args=[mailing_list.name, m.year, m.month])  # type: ignore[attr-defined]
     return [
         (year, sum(m.count for m in group_list), group_list)
         for year, group in groupby(months, key=lambda m: m.year)
@@ -92,19 +97,39 @@ def month_tree(mailing_list: MailingList) -> list[tuple[int, int, list[Month]]]:
     ]
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count, so the page never runs COUNT(*) over a big list."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int | None) -> None:
+        super().__init__(object_list, per_page)
+        if count is not None:
+            self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
 def blog_page(
-    request: HttpRequest, mailing_list: MailingList, posts: QuerySet[Post], extra: dict[str, Any]
+    request: HttpRequest,
+    mailing_list: MailingList,
+    posts: QuerySet[Post],
+    extra: dict[str, Any],
+    month_count: Any = None,
 ) -> HttpResponse:
-    page = Paginator(posts.defer(*HEAVY), POSTS_PER_PAGE).get_page(request.GET.get("page"))
-    listed = list(page)
+    tree = month_tree(mailing_list)
+    # The year → month tree already counts the posts: the whole list's, or one month's.
+    count = sum(total for _, total, _ in tree) if month_count is None else month_count(tree)
+    # Page through ids alone (a walk of the covering index), then fetch only this page's posts:
+    # a deep page of a big list skips thousands of index entries, never thousands of rows.
+    ids = posts.values_list("pk", flat=True)
+    page = CountedPaginator(ids, POSTS_PER_PAGE, count).get_page(request.GET.get("page"))
+    found = Post.objects.defer(*HEAVY).in_bulk(list(page.object_list))
+    listed = [found[pk] for pk in page.object_list if pk in found]
     for post in listed:
         post.mailing_list = mailing_list
     add_comment_counts(listed)
     context = {
         "mailing_list": mailing_list,
         "page": page,
-        "days": group_by_day(listed, mailing_list),
-        "tree": month_tree(mailing_list),
+        "days": group_by_day(listed, mailing_list.tz, lambda p: p.date),
+        "tree": tree,
         "reveal": reveals(request),
         # Absolute, for feed readers' autodiscovery.
         "feed_url": request.build_absolute_uri(reverse("archive:feed", args=[mailing_list.name])),
@@ -127,11 +152,19 @@ def month(request: HttpRequest, name: str, year: int, month: int) -> HttpRespons
         raise Http404("No such month.")
     start, end = actions.month_bounds(mailing_list, year, month)
     posts = Post.objects.filter(mailing_list=mailing_list, date__gte=start, date__lt=end)
+
+    def month_count(tree: list[tuple[int, int, list[Month]]]) -> int:
+        found = [
+            m.count for _, _, months in tree for m in months if (m.year, m.month) == (year, month)
+        ]
+        return found[0] if found else 0
+
     return blog_page(
         request,
         mailing_list,
         posts.order_by("-date", "-pk"),
         {"month": date(year, month, 1), "year": year, "month_number": month},
+        month_count,
     )
 
 
@@ -140,8 +173,10 @@ def neighbours(post: Post) -> tuple[Post | None, Post | None]:
     siblings: QuerySet[Post] = Post.objects.filter(mailing_list_id=post.mailing_list_id).only(
         "slug", "subject"
     )
-    newer = siblings.filter(Q(date__gt=post.date) | Q(date=post.date, pk__gt=post.pk))
-    older = siblings.filter(Q(date__lt=post.date) | Q(date=post.date, pk__lt=post.pk))
+    # A range on the date (which the index serves), then ties broken by pk; an OR of the two
+    # would make the database scan the whole list.
+    newer = siblings.filter(date__gte=post.date).exclude(date=post.date, pk__lte=post.pk)
+    older = siblings.filter(date__lte=post.date).exclude(date=post.date, pk__gte=post.pk)
     return newer.order_by("date", "pk").first(), older.order_by("-date", "-pk").first()
 
 
@@ -313,12 +348,23 @@ def attachment(request: HttpRequest, name: str, slug: str, position: int) -> Htt
     return response
 
 
+def readable_lists(request: HttpRequest, account_id: int) -> list[MailingList]:
+    """Return the account's lists whose archives this reader may read, in one query."""
+    lists = MailingList.objects.filter(account_id=account_id).order_by("name")
+    user = request.user
+    if user.is_authenticated and user.is_staff:
+        return list(lists)
+    if not user.is_authenticated or not user.email:
+        return list(lists.filter(archive_public=True))
+    member_of = Member.objects.filter(address__iexact=user.email).values("mailing_list_id")
+    return list(lists.filter(Q(archive_public=True) | Q(pk__in=member_of)))
+
+
 def searchable_lists(request: HttpRequest, mailing_list: MailingList, everywhere: bool) -> list:
     """Return the ids of the lists to search: this one, or all the account's readable lists."""
     if not everywhere or mailing_list.account_id is None:
         return [mailing_list.pk]
-    siblings = MailingList.objects.filter(account_id=mailing_list.account_id)
-    return [m.pk for m in siblings if can_read(request, m)]
+    return [m.pk for m in readable_lists(request, mailing_list.account_id)]
 
 
 @require_http_methods(["GET", "HEAD"])

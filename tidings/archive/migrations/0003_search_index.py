@@ -26,7 +26,7 @@ SQLITE_BACKWARD = [
     "DROP TRIGGER IF EXISTS archive_post_fts_update",
     "DROP TABLE IF EXISTS archive_post_fts",
 ]
-# Must match tidings.archive.search.PG_DOCUMENT.
+# PostgreSQL: replaced by a stored tsvector column in 0005_post_search_vector.
 POSTGRES_FORWARD = [
     "CREATE INDEX archive_post_fts ON archive_post USING GIN "
     "(to_tsvector('english', subject || ' ' || author_name || ' ' || body_text))",
