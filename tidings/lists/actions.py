@@ -15,8 +15,11 @@ from tidings.delivery.actions import send_message
 from tidings.inbound.router import parse
 from tidings.lib.mail import normalize
 from tidings.lists import dmarc
-from tidings.lists.models import ListMessage, ListSender, MailingList, Member
+from tidings.lists.membership import add_member
+from tidings.lists.models import ListMessage, ListSender, MailingList
 from tidings.lists.relay import relay
+
+__all__ = ["add_member", "allow_sender", "create_list"]
 
 
 def create_list(
@@ -47,15 +50,6 @@ def create_list(
     mailing_list.full_clean()
     mailing_list.save()
     return mailing_list
-
-
-def add_member(mailing_list: MailingList, address: str, name: str = "") -> Member:
-    address = normalize(address)
-    validate_email(address)
-    member, _ = Member.objects.get_or_create(
-        mailing_list=mailing_list, address=address, defaults={"name": name}
-    )
-    return member
 
 
 def allow_sender(mailing_list: MailingList, address: str) -> ListSender:

@@ -1,10 +1,22 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django.db import models
 
 from tidings.accounts.models import validate_time_zone
+
+DEFAULT_ATTACHMENT_TYPES = "\n".join(
+    [
+        "application/x-msdownload",
+        "application/x-msdos-program",
+        "application/x-executable",
+        "application/x-sh",
+        "application/java-archive",
+        "application/vnd.microsoft.portable-executable",
+    ]
+)
 
 
 class MailingList(models.Model):
@@ -37,7 +49,52 @@ class MailingList(models.Model):
     description = models.TextField(blank=True)
     subject_tag = models.CharField(max_length=64, blank=True, help_text="e.g. [wanabidii]")
     footer = models.TextField(blank=True)
+    REPLY_TO_LIST = "list"
+    REPLY_TO_AUTHOR = "author"
+    REPLY_TO_BOTH = "both"
+    REPLY_TO_POLICIES = [
+        (REPLY_TO_AUTHOR, "replies go to the author"),
+        (REPLY_TO_LIST, "replies go to the list"),
+        (REPLY_TO_BOTH, "replies go to the author and the list"),
+    ]
+
+    KEEP = "keep"
+    STRIP = "strip"
+    REFUSE = "refuse"
+    ATTACHMENT_POLICIES = [
+        (KEEP, "keep attachments"),
+        (STRIP, "strip attachments of the listed types"),
+        (REFUSE, "hold posts with attachments of the listed types"),
+    ]
+
+    ARCHIVE_PUBLIC = "public"
+    ARCHIVE_MEMBERS = "members"
+    ARCHIVE_OFF = "off"
+    ARCHIVE_VISIBILITIES = [
+        (ARCHIVE_PUBLIC, "public"),
+        (ARCHIVE_MEMBERS, "members only"),
+        (ARCHIVE_OFF, "off: posts are not archived"),
+    ]
+
+    # Kept in step with archive_visibility by save(); the archive's pages read it.
     archive_public = models.BooleanField(default=True)
+    archive_visibility = models.CharField(
+        max_length=8, choices=ARCHIVE_VISIBILITIES, default=ARCHIVE_PUBLIC
+    )
+    members_visible = models.BooleanField(
+        default=False, help_text="Members may see who else is on the list."
+    )
+    reply_to = models.CharField(max_length=8, choices=REPLY_TO_POLICIES, default=REPLY_TO_AUTHOR)
+    attachment_policy = models.CharField(max_length=8, choices=ATTACHMENT_POLICIES, default=KEEP)
+    attachment_types = models.TextField(
+        blank=True,
+        default=DEFAULT_ATTACHMENT_TYPES,
+        help_text="Content types the attachment policy applies to, one a line; "
+        "'application/*' matches a whole family.",
+    )
+    digest_sent_until = models.DateTimeField(
+        null=True, blank=True, help_text="Posts relayed before this went into a digest."
+    )
     comment_moderation = models.CharField(max_length=8, choices=COMMENT_MODES, default=OPEN)
     posting_policy = models.CharField(max_length=16, choices=POSTING_POLICIES, default=ANNOUNCE)
     max_message_size = models.PositiveIntegerField(
@@ -53,6 +110,18 @@ class MailingList(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.archive_public = self.archive_visibility == self.ARCHIVE_PUBLIC
+        super().save(*args, **kwargs)
+
+    def command_address(self, command: str) -> str:
+        """Return the list's address for a command: join, leave, request, owner."""
+        return f"{self.name}-{command}@{self.domain}"
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -72,9 +141,19 @@ class MailingList(models.Model):
 
 
 class Member(models.Model):
+    EACH = "each"
+    DIGEST = "digest"
+    NOMAIL = "nomail"
+    DELIVERY_MODES = [
+        (EACH, "each message"),
+        (DIGEST, "a daily digest"),
+        (NOMAIL, "no mail (read on the web)"),
+    ]
+
     mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="members")
     address = models.EmailField()
     name = models.CharField(max_length=200, blank=True)
+    delivery_mode = models.CharField(max_length=8, choices=DELIVERY_MODES, default=EACH)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -122,11 +201,13 @@ class ListMessage(models.Model):
     HELD = "held"
     DISCARDED = "discarded"
     REJECTED = "rejected"
+    EXPIRED = "expired"
     STATUSES = [
         (ACCEPTED, "accepted"),
         (HELD, "held"),
         (DISCARDED, "discarded"),
         (REJECTED, "rejected"),
+        (EXPIRED, "expired"),
     ]
 
     mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="messages")
@@ -144,6 +225,31 @@ class ListMessage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["mailing_list", "inbound"], name="list_message_once"),
         ]
+        indexes = [
+            # Serves the moderation queue and the expiry job: a list's held posts, oldest first.
+            models.Index(fields=["status", "created"], name="list_message_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.status}: {self.subject}"
+
+
+class MembershipRequest(models.Model):
+    """A join or leave waiting for the address's owner to confirm it, by link or by reply."""
+
+    JOIN = "join"
+    LEAVE = "leave"
+    INVITE = "invite"
+    ACTIONS = [(JOIN, "join"), (LEAVE, "leave"), (INVITE, "invitation")]
+
+    mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="requests")
+    address = models.EmailField()
+    action = models.CharField(max_length=8, choices=ACTIONS)
+    delivery_mode = models.CharField(
+        max_length=8, choices=Member.DELIVERY_MODES, default=Member.EACH
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    done = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.address}"

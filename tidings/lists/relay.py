@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 
 from django.conf import settings
@@ -13,8 +14,11 @@ from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
 from tidings.inbound.models import InboundMessage
 from tidings.lists import dmarc
+from tidings.lists.attachments import strip_attachments
 from tidings.lists.models import ListMessage, MailingList, Member
+from tidings.lists.moderators import notify_moderators
 from tidings.lists.rules import Decision, run_chain, sender_candidates
+from tidings.lists.tokens import member_token
 
 # Headers a relayed message must not carry over: the list sets its own, and signatures break
 # once the subject and body change.
@@ -35,10 +39,13 @@ def archive_url(mailing_list: MailingList) -> str:
 
 
 def default_footer(mailing_list: MailingList) -> str:
-    return (
+    footer = (
         f'You received this message because you are a member of the "{mailing_list.name}" list '
-        f"({mailing_list.address}).\nArchive: {archive_url(mailing_list)}"
+        f"({mailing_list.address}).\nLeave: {page_url(mailing_list, 'leave')}"
     )
+    if mailing_list.archive_visibility != MailingList.ARCHIVE_OFF:
+        footer += f"\nArchive: {archive_url(mailing_list)}"
+    return footer
 
 
 def tag_subject(mailing_list: MailingList, msg: EmailMessage) -> None:
@@ -88,20 +95,78 @@ def add_footer(msg: EmailMessage, footer: str) -> None:
             add_footer(first, footer)
 
 
+def page_url(mailing_list: MailingList, name: str) -> str:
+    return settings.BASE_URL + reverse(f"lists:{name}", args=[mailing_list.name])
+
+
+def unsubscribe_header(mailing_list: MailingList) -> str:
+    """Return the List-Unsubscribe every copy carries; the worker makes it one-click per member."""
+    return f"<mailto:{mailing_list.command_address('leave')}>"
+
+
 def list_headers(mailing_list: MailingList, msg: EmailMessage, permalink: str) -> None:
     for name in REPLACED_HEADERS:
         del msg[name]
-    url = archive_url(mailing_list)
-    label = mailing_list.display_name or mailing_list.name
-    msg["List-Id"] = f'"{label}" <{mailing_list.list_id}>'
+    msg["List-Id"] = f'"{mailing_list.label}" <{mailing_list.list_id}>'
     msg["List-Post"] = f"<mailto:{mailing_list.address}>"
-    msg["List-Help"] = f"<{url}>"
-    msg["List-Subscribe"] = f"<{url}>"
-    msg["List-Unsubscribe"] = f"<{url}>"
-    msg["List-Archive"] = f"<{url}>"
-    msg["Archived-At"] = f"<{permalink}>"
+    msg["List-Help"] = (
+        f"<mailto:{mailing_list.command_address('request')}?subject=help>, "
+        f"<{page_url(mailing_list, 'join')}>"
+    )
+    msg["List-Subscribe"] = (
+        f"<mailto:{mailing_list.command_address('join')}>, <{page_url(mailing_list, 'join')}>"
+    )
+    msg["List-Unsubscribe"] = unsubscribe_header(mailing_list)
+    if permalink:
+        msg["List-Archive"] = f"<{archive_url(mailing_list)}>"
+        msg["Archived-At"] = f"<{permalink}>"
     msg["Precedence"] = "list"
     msg["X-BeenThere"] = mailing_list.address
+
+
+# The shared copy's List-Unsubscribe, as list_headers() writes it: one unfolded line.
+SHARED_UNSUBSCRIBE = re.compile(
+    rb"^List-Unsubscribe: <mailto:([a-z0-9_-]+)-leave@([^>\r\n]+)>\r\n", re.MULTILINE
+)
+
+
+def personalize(data: bytes, list_id: int, address: str) -> bytes:
+    """Make a relayed copy's List-Unsubscribe one-click (RFC 8058) for one member.
+
+    The delivery worker calls this for each recipient of a list send, before DKIM signing: the
+    shared `List-Unsubscribe: <mailto:{list}-leave@…>` line gains the member's signed link and
+    `List-Unsubscribe-Post`. A copy without that line (a digest, a notice) is returned as is.
+    """
+    header_end = data.find(b"\r\n\r\n")
+    found = SHARED_UNSUBSCRIBE.search(data, 0, header_end if header_end >= 0 else len(data))
+    if found is None:
+        return data
+    name = found.group(1).decode()
+    url = settings.BASE_URL + reverse(
+        "lists:unsubscribe", args=[name, member_token(list_id, address)]
+    )
+    mailto = found.group(0)[len(b"List-Unsubscribe: ") : -2]
+    personal = (
+        f"List-Unsubscribe: <{url}>,\r\n ".encode()
+        + mailto
+        + b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+    )
+    return data[: found.start()] + personal + data[found.end() :]
+
+
+def set_reply_to(mailing_list: MailingList, msg: EmailMessage) -> None:
+    """Apply the list's Reply-To policy: replies to the author (as sent), the list, or both."""
+    policy = mailing_list.reply_to
+    if policy == MailingList.REPLY_TO_AUTHOR:
+        return
+    author = [str(v) for v in msg.get_all("Reply-To", [])] or [
+        str(v) for v in msg.get_all("From", [])
+    ]
+    del msg["Reply-To"]
+    if policy == MailingList.REPLY_TO_LIST:
+        msg["Reply-To"] = mailing_list.address
+    else:
+        msg["Reply-To"] = ", ".join([*author, mailing_list.address])
 
 
 def _queue_members(send: Send, mailing_list: MailingList, message_id: str) -> int:
@@ -112,12 +177,11 @@ def _queue_members(send: Send, mailing_list: MailingList, message_id: str) -> in
             (send_id, address, subscriber_id, topic_id, state, attempts, last_reply, message_id)
         SELECT %s, m.address, NULL, NULL, %s, 0, '', %s
         FROM {member} m
-        WHERE m.mailing_list_id = %s AND LOWER(m.address) <> LOWER(%s)
+        WHERE m.mailing_list_id = %s AND m.delivery_mode = %s AND LOWER(m.address) <> LOWER(%s)
     """  # noqa: S608 - table names come from models, values are parameters
+    params: list[object] = [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, Member.EACH]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, mailing_list.address]
-        )
+        cursor.execute(sql, [*params, mailing_list.address])  # type: ignore[list-item]
         return cursor.rowcount
 
 
@@ -144,6 +208,8 @@ def receive_post(
         )
         if decision.status == ListMessage.ACCEPTED:
             relay(mailing_list, inbound, msg, mitigate_dmarc=mitigate)
+        elif decision.status == ListMessage.HELD:
+            notify_moderators(record)
         return record
 
 
@@ -152,12 +218,16 @@ def relay(
 ) -> Send:
     """Archive an accepted post and queue it for every member; call inside a transaction."""
     tag_subject(mailing_list, msg)
-    post = archive_post(mailing_list, msg, inbound=inbound)
-    permalink = settings.BASE_URL + reverse("archive:post", args=[mailing_list.name, post.slug])
+    strip_attachments(mailing_list, msg)
+    permalink = ""
+    if mailing_list.archive_visibility != MailingList.ARCHIVE_OFF:
+        post = archive_post(mailing_list, msg, inbound=inbound)
+        name = mailing_list.name
+        permalink = settings.BASE_URL + reverse("archive:post", args=[name, post.slug])
     list_headers(mailing_list, msg, permalink)
+    set_reply_to(mailing_list, msg)
     if mitigate_dmarc:  # after archiving, so that the archive still names the author
-        label = mailing_list.display_name or mailing_list.name
-        dmarc.rewrite_from(msg, mailing_list.address, label)
+        dmarc.rewrite_from(msg, mailing_list.address, mailing_list.label)
     add_footer(msg, mailing_list.footer or default_footer(mailing_list))
     send = Send.objects.create(
         kind=Send.LIST_POST,
@@ -171,7 +241,7 @@ def relay(
 
 def hold_malformed(mailing_list: MailingList, inbound: InboundMessage, problem: str) -> ListMessage:
     """Hold a post the router could not parse, so a moderator sees it with the reason."""
-    record, _ = ListMessage.objects.get_or_create(
+    record, created = ListMessage.objects.get_or_create(
         mailing_list=mailing_list,
         inbound=inbound,
         defaults={
@@ -182,4 +252,6 @@ def hold_malformed(mailing_list: MailingList, inbound: InboundMessage, problem: 
             "subject": inbound.subject,
         },
     )
+    if created:
+        notify_moderators(record)
     return record

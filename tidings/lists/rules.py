@@ -10,6 +10,7 @@ from email.message import EmailMessage, Message
 from django.db.models.functions import Lower
 
 from tidings.lib.mail import header_addresses, normalize
+from tidings.lists.attachments import listed_parts
 from tidings.lists.models import ListMessage, ListSender, MailingList, Member
 
 
@@ -219,11 +220,28 @@ def suspicious_header(
     return None
 
 
+def attachment_type(
+    mailing_list: MailingList, msg: EmailMessage, mail_from: str
+) -> Decision | None:
+    """Hold a post carrying an attachment of a type the list refuses."""
+    if mailing_list.attachment_policy != MailingList.REFUSE:
+        return None
+    found = listed_parts(mailing_list, msg)
+    if not found:
+        return None
+    return Decision(
+        ListMessage.HELD,
+        "attachment-type",
+        f"The post carries an attachment of a refused type: {', '.join(sorted(set(found)))}.",
+    )
+
+
 CHAIN: list[Rule] = [
     loop,
     banned,
     administrivia,
     size,
+    attachment_type,
     implicit_destination,
     sender_override,
     posting_policy,

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tidings.lists import views
 
 app_name = "lists"
-urlpatterns: list = []
+# Mounted at /lists/ before the archive: archive post slugs are 32 hex digits, never these words.
+urlpatterns = [
+    path("<slug:name>/join/", views.join, name="join"),
+    path("<slug:name>/leave/", views.leave, name="leave"),
+    path("<slug:name>/confirm/<str:token>/", views.confirm, name="confirm"),
+    path("<slug:name>/members/", views.roster, name="roster"),
+    path("<slug:name>/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

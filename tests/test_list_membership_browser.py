@@ -1,0 +1,73 @@
+"""Joining and leaving a list in a real browser without JavaScript, confirmed by mail."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
+from tidings.delivery.worker import drain
+from tidings.lists.models import Member
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ADDRESS = "amani@example.org"
+
+
+def deliver() -> None:
+    """Run the worker in its own thread: Playwright's event loop owns this one."""
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            drain()
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(60)
+    assert not errors, errors
+
+
+def confirm_url(index: int) -> str:
+    found = re.search(r"(http\S+/confirm/\S+/)", text_part(captured_for(ADDRESS)[index]))
+    assert found is not None
+    return found.group(1)
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"list-membership-{name}.png"), full_page=True)
+
+
+def test_a_visitor_joins_and_leaves_from_the_lists_pages(page, live_server, settings, wanabidii):  # type: ignore[no-untyped-def]
+    with tidings_smtpd(settings):
+        page.goto(f"{live_server.url}/lists/wanabidii/join/")
+        shot(page, "1-join")
+        page.fill("#id_email", ADDRESS)
+        page.select_option("#id_delivery_mode", "digest")
+        page.click("button[type=submit]")
+        assert page.locator("h1").inner_text() == "Check your mail"
+        deliver()
+        page.goto(confirm_url(0))
+        shot(page, "2-confirm")
+        assert not Member.objects.filter(address=ADDRESS).exists()  # opening is not confirming
+        page.click("button[type=submit]")
+        assert Member.objects.get(address=ADDRESS).delivery_mode == Member.DIGEST
+        deliver()
+        page.goto(f"{live_server.url}/lists/wanabidii/leave/")
+        page.fill("#id_email", ADDRESS)
+        page.click("button[type=submit]")
+        deliver()
+        page.goto(confirm_url(-1))
+        page.click("button[type=submit]")
+        shot(page, "3-left")
+        assert "left wanabidii@lists.tidings.localhost" in page.locator("main").inner_text()
+    assert not Member.objects.filter(address=ADDRESS).exists()

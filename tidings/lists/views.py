@@ -1,0 +1,112 @@
+"""The public pages of a list: join, leave, confirm, one-click unsubscribe.
+
+The answers never say whether an address is a member: joining and leaving both end on the same
+"check your mail" page, whatever the address.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from tidings.lib.tokens import BadToken, ExpiredToken
+from tidings.lists import membership
+from tidings.lists.forms import JoinForm, LeaveForm
+from tidings.lists.members import members_page
+from tidings.lists.models import MailingList, Member
+
+TEXT = "text/plain; charset=utf-8"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def join(request: HttpRequest, name: str) -> HttpResponse:
+    mailing_list = get_object_or_404(MailingList, name=name)
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not form.is_bot():
+            email = form.cleaned_data["email"]
+            mode = form.cleaned_data["delivery_mode"] or Member.EACH
+            membership.request_join(mailing_list, email, mode)
+        return render(request, "lists/check_mail.html", {"mailing_list": mailing_list})
+    status = 400 if request.method == "POST" else 200
+    context = {"mailing_list": mailing_list, "form": form}
+    return render(request, "lists/join.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def leave(request: HttpRequest, name: str) -> HttpResponse:
+    mailing_list = get_object_or_404(MailingList, name=name)
+    form = LeaveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not form.is_bot():
+            membership.request_leave(mailing_list, form.cleaned_data["email"])
+        return render(request, "lists/check_mail.html", {"mailing_list": mailing_list})
+    status = 400 if request.method == "POST" else 200
+    context = {"mailing_list": mailing_list, "form": form}
+    return render(request, "lists/leave.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, name: str, token: str) -> HttpResponse:
+    mailing_list = get_object_or_404(MailingList, name=name)
+    try:
+        pending = membership.read_request(mailing_list, token)
+        # Mail scanners open links, so the page only offers a button; the POST confirms.
+        if request.method != "POST":
+            page = {"mailing_list": mailing_list, "pending": pending}
+            return render(request, "lists/confirm.html", page)
+        done = membership.confirm(pending)
+    except BadToken as exc:
+        context: dict[str, object] = {
+            "mailing_list": mailing_list,
+            "reason": str(exc),
+            "expired": isinstance(exc, ExpiredToken),
+        }
+        return render(request, "lists/bad_link.html", context, status=400)
+    return render(request, "lists/confirmed.html", {"mailing_list": mailing_list, "done": done})
+
+
+@csrf_exempt  # The signed token is the authentication; mail providers send no cookies.
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, name: str, token: str) -> HttpResponse:
+    """Leave a list from a relayed post's link; a POST does it, one-click or from the page."""
+    mailing_list = get_object_or_404(MailingList, name=name)
+    try:
+        list_id, address = membership.read_member_token(token)
+        if list_id != mailing_list.pk:
+            raise BadToken("This link is not valid.")
+    except BadToken as exc:
+        return HttpResponse(str(exc), status=400, content_type=TEXT)
+    if request.method != "POST":
+        context = {"mailing_list": mailing_list, "address": address}
+        return render(request, "lists/unsubscribe.html", context)
+    membership.unsubscribe_by_token(token)
+    if request.POST.get("List-Unsubscribe") == "One-Click":  # RFC 8058: a mail provider
+        return HttpResponse("Unsubscribed.", content_type=TEXT)
+    context = {"mailing_list": mailing_list, "done": f"{address} left {mailing_list.address}."}
+    return render(request, "lists/confirmed.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def roster(request: HttpRequest, name: str) -> HttpResponse:
+    """Show the members to a logged-in member (or staff) when the list makes members visible."""
+    mailing_list = get_object_or_404(MailingList, name=name)
+    user = request.user
+    allowed = (
+        mailing_list.members_visible
+        and user.is_authenticated
+        and (
+            user.is_staff
+            or bool(user.email and membership.find_member(mailing_list, user.email) is not None)
+        )
+    )
+    if not allowed:
+        raise Http404("No such page.")
+    page, next_key = members_page(mailing_list, "", request.GET.get("after", "")[:254])
+    context = {"mailing_list": mailing_list, "members": page, "next_key": next_key}
+    return render(request, "lists/roster.html", context)
