@@ -1,0 +1,120 @@
+"""Console pages: bulletin reports, the recipients CSV, topic growth and tracking settings."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from tidings.accounts.access import account_view
+from tidings.accounts.models import Account, Membership
+from tidings.bulletins.models import Bulletin
+from tidings.topics.models import Topic
+from tidings.tracking import actions, charts, reports
+from tidings.tracking.forms import TrackingSettingsForm
+
+PUBLISHED = (Bulletin.SENDING, Bulletin.SENT)
+
+
+def _bulletin(account: Account, pk: int) -> Bulletin:
+    # Another tenant's bulletin is "not found", never "forbidden".
+    return get_object_or_404(Bulletin, pk=pk, account=account, status__in=PUBLISHED)
+
+
+@account_view(Membership.VIEWER)
+def index(request: HttpRequest, account: Account) -> HttpResponse:
+    bulletins = Bulletin.objects.filter(account=account, status__in=PUBLISHED).order_by(
+        "-published_at", "-id"
+    )[:100]
+    topics = Topic.objects.filter(account=account).order_by("name")
+    return render(
+        request,
+        "tracking/index.html",
+        {
+            "account": account,
+            "bulletins": bulletins,
+            "topics": topics,
+            "can_admin": request.membership.has_role(Membership.ADMIN),  # type: ignore[attr-defined]
+        },
+    )
+
+
+@account_view(Membership.VIEWER)
+def report(request: HttpRequest, account: Account, bulletin: int) -> HttpResponse:
+    found = _bulletin(account, bulletin)
+    numbers = reports.report_for(found)
+    funnel = [
+        ("Recipients", numbers.recipients),
+        ("Delivered", numbers.delivered),
+        ("Opened", numbers.opens),
+        ("Clicked", numbers.clicks),
+        ("Opened or clicked", numbers.engaged),
+    ]
+    return render(
+        request,
+        "tracking/report.html",
+        {
+            "account": account,
+            "bulletin": found,
+            "report": numbers,
+            "funnel_chart": charts.bars("Recipients, delivered, opened, clicked", funnel),
+            "links_chart": charts.bars(
+                "Unique clicks per link",
+                [(f"Link {i}", r.unique) for i, r in enumerate(numbers.links, 1)],
+            )
+            if numbers.links
+            else "",
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@account_view(Membership.VIEWER)
+def recipients_csv(request: HttpRequest, account: Account, bulletin: int) -> StreamingHttpResponse:
+    found = _bulletin(account, bulletin)
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        for row in reports.recipient_rows(found):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bulletin-{found.pk}-recipients.csv"'
+    return response
+
+
+@account_view(Membership.VIEWER)
+def topic_growth(request: HttpRequest, account: Account, topic: int) -> HttpResponse:
+    found = get_object_or_404(Topic, pk=topic, account=account)
+    series = reports.subscribers_over_time(found)
+    return render(
+        request,
+        "tracking/topic.html",
+        {
+            "account": account,
+            "topic": found,
+            "series": list(reversed(series)),
+            "chart": charts.line(f"Subscribers of {found.name}, last {len(series)} days", series),
+        },
+    )
+
+
+@account_view(Membership.ADMIN)
+def tracking_settings(request: HttpRequest, account: Account) -> HttpResponse:
+    current = actions.settings_for(account)
+    data = request.POST if request.method == "POST" else None
+    form = TrackingSettingsForm(data, instance=current)
+    if data is not None and form.is_valid():
+        actions.save_settings(
+            account, opens=form.cleaned_data["opens"], clicks=form.cleaned_data["clicks"]
+        )
+        messages.success(request, "Tracking settings saved; they apply to the next sends.")
+        return redirect("tracking_console:settings", account.code)
+    return render(request, "tracking/settings.html", {"account": account, "form": form})
