@@ -6,3 +6,10 @@ class Config(AppConfig):
 
     name = "tidings.feeds"
     label = "feeds"
+
+    def ready(self) -> None:
+        from tidings.accounts.models import Membership
+        from tidings.console.nav import register
+        from tidings.feeds import jobs  # noqa: F401 - registers the periodic poll
+
+        register("Feeds & pages", "feeds:index", role=Membership.VIEWER, order=40)
