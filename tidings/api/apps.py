@@ -6,3 +6,9 @@ class Config(AppConfig):
 
     name = "tidings.api"
     label = "api"
+
+    def ready(self) -> None:
+        from tidings.accounts.models import Membership
+        from tidings.console.nav import register
+
+        register("API tokens", "api:tokens", role=Membership.ADMIN, order=90)

@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
+
+from tidings.api import docs, views
+from tidings.api.v1 import api
+
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Answer JSON, not the site's HTML page, for any other path under /api/v1/."""
+    return JsonResponse({"detail": "No such API endpoint."}, status=404)
+
 
 app_name = "api"
-urlpatterns: list = []
+urlpatterns = [
+    path("v1/", api.urls),
+    path("v1/docs/assets/<str:name>", docs.asset, name="docs_asset"),
+    re_path(r"^v1/", not_found),
+    path("console/<str:account>/tokens/", views.tokens, name="tokens"),
+    path("console/<str:account>/tokens/<int:pk>/revoke/", views.revoke, name="revoke"),
+]

@@ -1,0 +1,39 @@
+"""The console's API tokens page in the machine's Chromium: create a token, use it, revoke it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tidings.accounts.models import Account
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.mark.browser
+def test_an_admin_creates_uses_and_revokes_a_token(
+    page, live_server, alice, account: Account
+) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/console/login/?next=/api/console/USSTATEBPA/tokens/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "correct horse 9")
+    page.click("button[type=submit]")
+    page.fill("#id_name", "website CMS")
+    page.select_option("#id_role", "author")
+    page.click("text=Create token")
+    secret = page.inner_text("#new-secret").strip()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "api-tokens-created.png"), full_page=True)
+
+    headers = {"Authorization": f"Bearer {secret}"}
+    answer = requests.get(f"{live_server.url}/api/v1/account", headers=headers, timeout=10)
+    assert answer.json()["role"] == "author"
+
+    page.click("text=Revoke website CMS")
+    assert "revoked" in page.inner_text("table")
+    assert secret not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "api-tokens-revoked.png"), full_page=True)
+    answer = requests.get(f"{live_server.url}/api/v1/account", headers=headers, timeout=10)
+    assert answer.status_code == 401
