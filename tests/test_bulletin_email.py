@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from email import message_from_bytes
 from email.policy import default
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -98,21 +99,38 @@ def decoded(raw: bytes) -> dict[str, object]:
 
 @pytest.mark.parametrize("recipient", ["bob@example.org", "o'brien&co@example.org"])
 def test_it_fills_the_once_rendered_template_exactly_like_a_full_build(
-    account, topic, bulletin, recipient
+    account, topic, bulletin, recipient, monkeypatch
 ):  # type: ignore[no-untyped-def]
+    # Both builds sign the subscriber's links: stop the clock, so they sign the same second.
+    monkeypatch.setattr("tidings.lib.tokens.time", SimpleNamespace(time=lambda: 1_700_000_000))
     bulletin.subject = "Réunion à Genève: “quotes” & more"
     bulletin.body += (
         "\n\n" + "A very long paragraph without breaks. " * 60 + "\n\n.leading dot line"
+        "\n\nSee [the talks](https://www.state.gov/talks?a=1&b=2) and https://www.state.gov/talks?a=1&b=2."
     )
     renderer = BulletinRenderer(bulletin)
     reference = renderer.message_for(
-        topic=topic, recipient=recipient, subscriber_id=77, message_id="<m7@tidings.localhost>"
+        topic=topic,
+        recipient=recipient,
+        subscriber_id=77,
+        message_id="<m7@tidings.localhost>",
+        delivery_id=4321,
     )
     filled = renderer.render(
-        topic=topic, recipient=recipient, subscriber_id=77, message_id="<m7@tidings.localhost>"
+        topic=topic,
+        recipient=recipient,
+        subscriber_id=77,
+        message_id="<m7@tidings.localhost>",
+        delivery_id=4321,
     )
 
     assert decoded(filled) == decoded(reference.as_bytes())
+    # Both carry the tracking: the body's link redirected, the open image added.
+    parts = decoded(filled)
+    assert 'href="http://127.0.0.1:8000/t/c/4321-' in parts["html"]  # type: ignore[operator]
+    assert 'src="http://127.0.0.1:8000/t/o/4321-' in parts["html"]  # type: ignore[operator]
+    assert 'href="https://www.state.gov' not in parts["html"]  # type: ignore[operator]
+    assert "https://www.state.gov" not in parts["text"]  # type: ignore[operator]
     assert decoded(filled)["defects"] == []
     assert max(len(line) for line in filled.split(b"\r\n")) <= 998
     body = filled.split(b"\r\n\r\n", 1)[1]

@@ -37,6 +37,9 @@ class Account(models.Model):
     sender_address = models.EmailField()
     header_template = models.TextField(default=DEFAULT_HEADER)
     footer_template = models.TextField(default=DEFAULT_FOOTER)
+    courtesy_copy = models.BooleanField(
+        default=True, help_text="Send the account admins a copy of every bulletin sent."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -80,3 +83,23 @@ class Membership(models.Model):
 
     def has_role(self, role: str) -> bool:
         return self.RANK[self.role] >= self.RANK[role]
+
+
+class SenderIdentity(models.Model):
+    """A From name and address the account's authors may choose in the composer."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="sender_identities")
+    name = models.CharField(max_length=200)
+    address = models.EmailField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "sender identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name", "address"], name="sender_identity_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"

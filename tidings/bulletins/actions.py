@@ -1,31 +1,172 @@
 from __future__ import annotations
 
 from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formataddr
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tidings.accounts.models import Account
+from tidings.accounts.models import Account, Membership, SenderIdentity
 from tidings.bulletins.models import Bulletin
+from tidings.delivery.actions import send_message
 from tidings.delivery.models import Delivery, Send
 from tidings.subscribers.models import Subscriber, Subscription, Suppression
 from tidings.topics.models import Topic
 
+# At most this many addresses per test send: it is a proof, not a mailing.
+MAX_TEST_ADDRESSES = 10
 
-def create_bulletin(
-    account: Account, *, subject: str, body: str, topics: list[Topic], body_format: str = "markdown"
-) -> Bulletin:
-    """Create a draft bulletin for one or more of the account's topics."""
+
+def _check_parts(account: Account, topics: list[Topic], sender: SenderIdentity | None) -> None:
     if not topics:
         raise ValidationError("A bulletin needs at least one topic.")
     if any(t.account_id != account.pk for t in topics):
         raise ValidationError("Every topic must belong to the bulletin's account.")
-    bulletin = Bulletin(account=account, subject=subject, body=body, body_format=body_format)
+    if sender is not None and sender.account_id != account.pk:
+        raise ValidationError("The sender identity must belong to the bulletin's account.")
+
+
+def create_bulletin(
+    account: Account,
+    *,
+    subject: str,
+    body: str,
+    topics: list[Topic],
+    body_format: str = "markdown",
+    sender: SenderIdentity | None = None,
+    created_by: User | None = None,
+) -> Bulletin:
+    """Create a draft bulletin for one or more of the account's topics."""
+    _check_parts(account, topics, sender)
+    bulletin = Bulletin(
+        account=account,
+        subject=subject,
+        body=body,
+        body_format=body_format,
+        sender=sender,
+        created_by=created_by,
+    )
     bulletin.full_clean()
-    bulletin.save()
-    bulletin.topics.set(topics)
+    with transaction.atomic():
+        bulletin.save()
+        bulletin.topics.set(topics)
     return bulletin
+
+
+def update_draft(
+    bulletin: Bulletin,
+    *,
+    subject: str,
+    body: str,
+    topics: list[Topic],
+    body_format: str = "markdown",
+    sender: SenderIdentity | None = None,
+) -> Bulletin:
+    """Change a draft's content; only drafts change (cancel a schedule first)."""
+    _check_parts(bulletin.account, topics, sender)
+    bulletin.subject, bulletin.body, bulletin.body_format = subject, body, body_format
+    bulletin.sender = sender
+    bulletin.full_clean()
+    with transaction.atomic():
+        fields = ["subject", "body", "body_format", "sender"]
+        changed = Bulletin.objects.filter(pk=bulletin.pk, status=Bulletin.DRAFT).update(
+            **{name: getattr(bulletin, name) for name in fields}
+        )
+        if changed != 1:
+            raise ValidationError(f"Bulletin #{bulletin.pk} is no longer a draft.")
+        bulletin.topics.set(topics)
+    return bulletin
+
+
+def schedule_bulletin(bulletin: Bulletin, when: datetime) -> Bulletin:
+    """Schedule a draft to be published at `when` (an aware datetime in the future)."""
+    if timezone.is_naive(when):
+        raise ValidationError("The schedule time needs a time zone.")
+    if when <= timezone.now():
+        raise ValidationError("The schedule time must be in the future.")
+    if not bulletin.topics.exists():
+        raise ValidationError("A bulletin needs at least one topic.")
+    changed = Bulletin.objects.filter(pk=bulletin.pk, status=Bulletin.DRAFT).update(
+        status=Bulletin.SCHEDULED, scheduled_at=when
+    )
+    if changed != 1:
+        raise ValidationError(f"Only a draft can be scheduled; bulletin #{bulletin.pk} is not.")
+    bulletin.refresh_from_db()
+    return bulletin
+
+
+def cancel_schedule(bulletin: Bulletin) -> Bulletin:
+    """Take a scheduled bulletin back to a draft, unless it has already gone out."""
+    changed = Bulletin.objects.filter(pk=bulletin.pk, status=Bulletin.SCHEDULED).update(
+        status=Bulletin.DRAFT, scheduled_at=None
+    )
+    if changed != 1:
+        raise ValidationError(f"Bulletin #{bulletin.pk} is not scheduled.")
+    bulletin.refresh_from_db()
+    return bulletin
+
+
+def preview_message(
+    bulletin: Bulletin, *, recipient: str, subscriber_id: int = 0, topic: Topic | None = None
+) -> EmailMessage:
+    """Return the bulletin's message exactly as `recipient` would get it for `topic`."""
+    from tidings.bulletins.email import BulletinRenderer
+
+    topic = topic or bulletin.topics.order_by("pk").first()
+    if topic is None:
+        raise ValidationError("A bulletin needs at least one topic.")
+    msg = BulletinRenderer(bulletin).message_for(
+        topic=topic, recipient=recipient, subscriber_id=subscriber_id
+    )
+    # The composer's choice of sender identity.
+    msg.replace_header("From", formataddr(bulletin.from_name_address()))
+    return msg
+
+
+def _copies(bulletin: Bulletin, addresses: list[str], prefix: str) -> int:
+    """Queue the subscriber's message to each address, its subject prefixed; return the count."""
+    known = dict(
+        Subscriber.objects.filter(account=bulletin.account, email__in=addresses).values_list(
+            "email", "pk"
+        )
+    )
+    for address in addresses:
+        msg = preview_message(bulletin, recipient=address, subscriber_id=known.get(address, 0))
+        msg.replace_header("Subject", prefix + str(msg["Subject"]))
+        send_message(msg, [address])
+    return len(addresses)
+
+
+def send_test(bulletin: Bulletin, addresses: list[str]) -> int:
+    """Send the bulletin as a subscriber would get it, subject "[TEST] …", to a few addresses."""
+    cleaned = list(dict.fromkeys(a.strip().lower() for a in addresses if a.strip()))
+    if not cleaned:
+        raise ValidationError("Give at least one address for the test.")
+    if len(cleaned) > MAX_TEST_ADDRESSES:
+        raise ValidationError(f"A test goes to at most {MAX_TEST_ADDRESSES} addresses.")
+    for address in cleaned:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(f"{address!r} is not an email address.") from None
+    return _copies(bulletin, cleaned, "[TEST] ")
+
+
+def courtesy_recipients(account: Account) -> list[str]:
+    """Return the addresses of the account's admins, who get a copy of each bulletin sent."""
+    if not account.courtesy_copy:
+        return []
+    emails = (
+        Membership.objects.filter(account=account, role=Membership.ADMIN)
+        .exclude(user__email="")
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+    return list(dict.fromkeys(e.lower() for e in emails))
 
 
 def _snapshot_recipients(send: Send, bulletin: Bulletin) -> int:
@@ -75,3 +216,39 @@ def publish_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None
         _snapshot_recipients(send, locked)
     bulletin.refresh_from_db()
     return send
+
+
+def send_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None) -> Send:
+    """Publish a draft now and send the account admins their courtesy copy."""
+    with transaction.atomic():
+        send = publish_bulletin(bulletin, published_at=published_at)
+        admins = courtesy_recipients(bulletin.account)
+        if admins:
+            _copies(bulletin, admins, "[Courtesy copy] ")
+    return send
+
+
+def publish_due(now: datetime | None = None) -> int:
+    """Publish every scheduled bulletin whose time has come; return how many were published.
+
+    Each bulletin is claimed with a conditional UPDATE (scheduled → draft) in the same
+    transaction that publishes it: a second worker's claim updates no row, so it goes out once.
+    """
+    now = now or timezone.now()
+    due = list(
+        Bulletin.objects.filter(status=Bulletin.SCHEDULED, scheduled_at__lte=now)
+        .order_by("scheduled_at", "pk")
+        .values_list("pk", flat=True)[:100]
+    )
+    published = 0
+    for pk in due:
+        with transaction.atomic():
+            claimed = Bulletin.objects.filter(pk=pk, status=Bulletin.SCHEDULED).update(
+                status=Bulletin.DRAFT
+            )
+            if claimed != 1:
+                continue
+            bulletin = Bulletin.objects.select_related("account", "sender").get(pk=pk)
+            send_bulletin(bulletin, published_at=bulletin.scheduled_at)
+            published += 1
+    return published

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
@@ -18,10 +19,23 @@ from tidings.inbound.addresses import unsubscribe_address
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.tokens import sign_id
 from tidings.topics.models import Topic
+from tidings.tracking.links import Choice, choice_for, track
+from tidings.tracking.tokens import recipient_token
 
 # Lines up to 998 octets, CRLF endings: what SMTP wants on the wire.
 POLICY = SMTP.clone(max_line_length=998)
 TOKEN = "TIDINGSTOKEN"  # noqa: S105 - a placeholder in URLs, not a secret
+# The worker's Message-IDs, <tSEND.DELIVERY.MAC@domain>, name the delivery.
+WORKER_MESSAGE_ID = re.compile(r"<t\d+\.(\d+)\.")
+# The recipient token's holes, in the text and the HTML part.
+TRACK_RAW = ("track", mime.QP)
+TRACK_HTML = ("track", mime.QP_HTML)
+
+
+def delivery_from_message_id(message_id: str) -> int | None:
+    """Return the delivery id a worker's Message-ID names, or None."""
+    match = WORKER_MESSAGE_ID.match(message_id)
+    return int(match.group(1)) if match else None
 
 
 def format_published(bulletin: Bulletin) -> str:
@@ -63,6 +77,14 @@ class BulletinRenderer:
         self.header_template = Template(self.account.header_template)
         self.footer_template = Template(self.account.footer_template)
         self.templates: dict[int, mime.Template] = {}
+        self._tracking: Choice | None = None
+
+    @property
+    def tracking(self) -> Choice:
+        """The account's open and click tracking choice, read once (the first template)."""
+        if self._tracking is None:
+            self._tracking = choice_for(self.account.pk)
+        return self._tracking
 
     def _account_text(self, template: Template, topic: Topic, recipient: str, html: bool) -> str:
         context = {
@@ -103,9 +125,7 @@ class BulletinRenderer:
         return subject, text, html
 
     def _headers(self, topic: Topic, subject: str) -> list[tuple[str, str]]:
-        sender = formataddr(
-            (self.account.sender_name or self.account.name, self.account.sender_address)
-        )
+        sender = formataddr(self.bulletin.from_name_address())
         list_id = f"{topic.code.lower().replace('_', '-')}.{settings.MAIL_DOMAIN}"
         return [
             ("From", sender),
@@ -121,6 +141,9 @@ class BulletinRenderer:
         if template is None:
             links = _links(mime.hole("token"))
             subject, text, html = self._parts(topic, mime.hole("rcpt"), links)
+            text, html = track(
+                self.bulletin.pk, self.tracking, mime.hole("track"), text, html, links.values()
+            )
             personal = [
                 ("To", mime.hole("rcpt")),
                 ("Message-ID", mime.hole("message_id")),
@@ -133,26 +156,54 @@ class BulletinRenderer:
             self.templates[topic.pk] = template
         return template
 
-    @staticmethod
-    def values_for(recipient: str, subscriber_id: int, message_id: str) -> dict[str, str]:
-        return {
+    def values_for(
+        self, recipient: str, subscriber_id: int, message_id: str, delivery_id: int | None = None
+    ) -> dict[str, str]:
+        values = {
             "rcpt": recipient,
             "token": sign_id("subscriber", subscriber_id),
             "message_id": message_id,
             "unsubscribe": unsubscribe_address(subscriber_id),
         }
+        if delivery_id is not None:
+            values["track"] = recipient_token(delivery_id)
+        return values
 
-    def render(self, *, topic: Topic, recipient: str, subscriber_id: int, message_id: str) -> bytes:
+    def render(
+        self,
+        *,
+        topic: Topic,
+        recipient: str,
+        subscriber_id: int,
+        message_id: str,
+        delivery_id: int | None = None,
+    ) -> bytes:
         """Return the finished message for one recipient, from the topic's template."""
-        values = self.values_for(recipient, subscriber_id, message_id)
-        return self.template_for(topic).fill(values)
+        template = self.template_for(topic)
+        if delivery_id is None and (TRACK_RAW in template.holes or TRACK_HTML in template.holes):
+            delivery_id = delivery_from_message_id(message_id)
+            if delivery_id is None:
+                raise ValueError("A tracked bulletin needs each recipient's delivery id.")
+        return template.fill(self.values_for(recipient, subscriber_id, message_id, delivery_id))
 
     def message_for(
-        self, *, topic: Topic, recipient: str, subscriber_id: int, message_id: str = ""
+        self,
+        *,
+        topic: Topic,
+        recipient: str,
+        subscriber_id: int,
+        message_id: str = "",
+        delivery_id: int | None = None,
     ) -> EmailMessage:
-        """Build the same message with the email package: for previews, and as the reference."""
+        """Build the same message with the email package: for previews, and as the reference.
+
+        Links are tracked only for a delivery (a preview shows the bulletin's own links).
+        """
         links = subscriber_links(subscriber_id)
         subject, text, html = self._parts(topic, recipient, links)
+        if delivery_id is not None:
+            token = recipient_token(delivery_id)
+            text, html = track(self.bulletin.pk, self.tracking, token, text, html, links.values())
         msg = EmailMessage(policy=POLICY)
         for name, value in self._headers(topic, subject):
             msg[name] = value

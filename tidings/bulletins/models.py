@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from django.db import models
 
-from tidings.accounts.models import Account
+from tidings.accounts.models import Account, SenderIdentity
 from tidings.topics.models import Topic
 
 
 class Bulletin(models.Model):
     DRAFT = "draft"
+    SCHEDULED = "scheduled"
     SENDING = "sending"
     SENT = "sent"
-    STATUSES = [(DRAFT, "draft"), (SENDING, "sending"), (SENT, "sent")]
+    STATUSES = [(DRAFT, "draft"), (SCHEDULED, "scheduled"), (SENDING, "sending"), (SENT, "sent")]
 
     MARKDOWN = "markdown"
     HTML = "html"
@@ -24,9 +25,30 @@ class Bulletin(models.Model):
     body_format = models.CharField(max_length=16, choices=FORMATS, default=MARKDOWN)
     topics = models.ManyToManyField(Topic, related_name="bulletins")
     status = models.CharField(max_length=16, choices=STATUSES, default=DRAFT)
+    # The From name and address chosen in the composer; none means the account's own.
+    sender = models.ForeignKey(
+        SenderIdentity, models.SET_NULL, null=True, blank=True, related_name="bulletins"
+    )
+    created_by = models.ForeignKey(
+        "auth.User", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # When a scheduled bulletin is due; the bulletins.scheduled job publishes it then.
+    scheduled_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        indexes = [
+            # Serves the scheduler's "scheduled and due" query.
+            models.Index(fields=["status", "scheduled_at"], name="bulletin_due"),
+        ]
+
     def __str__(self) -> str:
         return self.subject
+
+    def from_name_address(self) -> tuple[str, str]:
+        """Return the From name and address: the chosen identity's, else the account's."""
+        if self.sender is not None:
+            return self.sender.name, self.sender.address
+        return self.account.sender_name or self.account.name, self.account.sender_address

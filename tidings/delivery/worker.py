@@ -33,6 +33,7 @@ from tidings.delivery.models import Delivery, Lease, Send
 from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay, dot_stuff
 from tidings.inbound.addresses import verp_address
 from tidings.lib.tokens import short_mac
+from tidings.lists.relay import personalize
 from tidings.subscribers.bounces import record_refusal
 from tidings.subscribers.models import Subscriber, Suppression
 from tidings.topics.models import Topic
@@ -180,7 +181,9 @@ class Renderers:
 
     def load(self, send_ids: set[int], topic_ids: set[int]) -> None:
         missing = send_ids - self.sends.keys()
-        for send in Send.objects.select_related("bulletin__account").filter(id__in=missing):
+        for send in Send.objects.select_related("bulletin__account", "bulletin__sender").filter(
+            id__in=missing
+        ):
             renderer = BulletinRenderer(send.bulletin) if send.bulletin else None
             self.sends[send.pk] = (send, renderer)
         while len(self.sends) > self.size:
@@ -235,9 +238,18 @@ def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int], li
                 continue
             assert row.subscriber_id is not None
             data = renderer.render(
-                topic=topic, recipient=row.address, subscriber_id=row.subscriber_id, message_id=mid
+                topic=topic,
+                recipient=row.address,
+                subscriber_id=row.subscriber_id,
+                message_id=mid,
+                delivery_id=row.id,
             )
             data = sign(data)
+        elif send.kind == Send.LIST_POST and send.mailing_list_id:
+            # Each member's copy carries their own one-click unsubscribe link.
+            data = dot_stuff(
+                sign(personalize(bytes(send.message or b""), send.mailing_list_id, row.address))
+            )
         else:
             data = renderers.stored_message(send)
         chunk.rows[row.id] = row

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from tidings.accounts.actions import create_account
-from tidings.accounts.models import Account
+from tidings.accounts.models import Account, Membership
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.bulletins.models import Bulletin
 from tidings.lists.actions import add_member, allow_sender, create_list
@@ -75,8 +75,13 @@ def seed() -> dict[str, object]:
 
     User = get_user_model()
     password = admin_password()
-    if not User.objects.filter(username="admin").exists():
-        User.objects.create_superuser("admin", f"admin@{settings.MAIL_DOMAIN}", password)
+    admin = User.objects.filter(username="admin").first() or User.objects.create_superuser(
+        "admin", f"admin@{settings.MAIL_DOMAIN}", password
+    )
+    # The admin is also the account's admin member: the console lists the account for them.
+    Membership.objects.get_or_create(
+        user=admin, account=account, defaults={"role": Membership.ADMIN}
+    )
 
     text = PRESS_RELEASE.read_text()
     title, _, body = text.partition("\n")
@@ -103,12 +108,15 @@ def urls(seeded: dict[str, object], base: str) -> list[tuple[str, str]]:
 
     wanabidii = seeded["list"]
     reader = seeded["reader"]
+    account = seeded["account"]
     assert isinstance(wanabidii, MailingList) and isinstance(reader, Subscriber)
+    assert isinstance(account, Account)
     links = subscriber_links(reader.pk)
     return [
         ("Home", f"{base}/"),
         ("Subscribe to the State Department", f"{base}/subscriptions/USSTATEBPA/"),
         ("wanabidii archive", f"{base}/lists/{wanabidii.name}/"),
+        ("Publisher console (log in as admin)", f"{base}/console/{account.code}/"),
         ("Captured outbox", f"{base}/outbox/"),
         ("Administration", f"{base}/admin/"),
         (f"{READER}'s subscriptions", links["manage_url"]),

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
 from tidings.accounts.models import Account
-from tidings.topics.models import Topic
+from tidings.topics.models import Category, Topic
 
 
 def create_topic(
@@ -27,3 +30,60 @@ def create_topic(
     topic.full_clean()
     topic.save()
     return topic
+
+
+TOPIC_FIELDS = (
+    "name",
+    "short_name",
+    "code",
+    "description",
+    "listed",
+    "archive_public",
+)
+
+
+def update_topic(
+    topic: Topic, *, categories: list[Category] | None = None, **fields: object
+) -> Topic:
+    """Change a topic's fields (and categories) after validating them."""
+    unknown = set(fields) - set(TOPIC_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown topic fields: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(topic, name, value)
+    if not topic.short_name:
+        topic.short_name = topic.name
+    topic.full_clean()
+    with transaction.atomic():
+        topic.save()
+        if categories is not None:
+            if any(c.account_id != topic.account_id for c in categories):
+                raise ValidationError("Every category must belong to the topic's account.")
+            topic.categories.set(categories)
+    return topic
+
+
+def save_category(
+    account: Account, *, name: str, parent: Category | None, category: Category | None = None
+) -> Category:
+    """Create or rename/move a category; a category cannot sit below itself."""
+    category = category or Category(account=account)
+    if parent is not None:
+        if parent.account_id != account.pk:
+            raise ValidationError("The parent must belong to the same account.")
+        ancestor: Category | None = parent
+        while ancestor is not None:
+            if category.pk and ancestor.pk == category.pk:
+                raise ValidationError("A category cannot be placed below itself.")
+            ancestor = ancestor.parent
+    category.name, category.parent = name.strip(), parent
+    category.full_clean()
+    category.save()
+    return category
+
+
+def delete_category(category: Category) -> None:
+    """Delete a category; its subcategories move up to its parent, its topics stay."""
+    with transaction.atomic():
+        category.children.update(parent=category.parent)
+        category.delete()
