@@ -1,10 +1,12 @@
 """The delivery worker: claim a chunk of due rows, fill in each message, send, record outcomes.
 
-One chunk is one lease: rows move queued → sending (with lease_until) in one statement, and
-each row leaves `sending` only with its outcome. A worker killed mid-chunk leaves rows
-`sending`; when the lease expires another worker takes them back. Only a message whose
-transfer had finished when the worker died can therefore reach its recipient twice, and it
-carries the same Message-ID both times (Message-IDs are derived from the row).
+One chunk is one lease. First attempts are leased as an id range above the send's cursor (a
+`Lease` row; the rows stay `queued`); retries are leased row by row (`sending`, lease_until).
+Each row is written once more, by its outcome, in the transaction that drops its lease. A
+worker killed mid-chunk leaves its leases behind; when they expire another worker takes the
+rows back. Only a message whose transfer had finished when the worker died can therefore
+reach its recipient twice, and it carries the same Message-ID both times (Message-IDs are
+derived from the row).
 """
 
 from __future__ import annotations
