@@ -211,10 +211,11 @@ def still_wanted(rows: list[Row]) -> set[int]:
     suppressed = Suppression.objects.filter(
         Q(account__isnull=True) | Q(account_id=OuterRef("account_id")), email=OuterRef("email")
     )
-    wanted = Subscriber.objects.filter(id__in=ids, status=Subscriber.CONFIRMED).exclude(
-        Exists(suppressed)
-    )
-    return set(wanted.values_list("id", flat=True))
+    # Status is checked here, not in SQL: with it in the WHERE clause PostgreSQL, its
+    # statistics taken before a big import, may scan every confirmed row instead of the
+    # chunk's ids by primary key (32 ms instead of 1 ms per chunk of 1,000).
+    left = Subscriber.objects.filter(id__in=ids).exclude(Exists(suppressed))
+    return {pk for pk, status in left.values_list("id", "status") if status == Subscriber.CONFIRMED}
 
 
 def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int], list[int]]:
