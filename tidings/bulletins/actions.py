@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
 
@@ -211,7 +211,12 @@ def _snapshot_recipients(send: Send, bulletin: Bulletin) -> int:
 
 
 def publish_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None) -> Send:
-    """Publish a draft: snapshot its recipients into delivery rows, in one transaction."""
+    """Publish a draft: a send in `preparing`, then its recipients snapshot into delivery rows.
+
+    Two transactions, so the send is visible (and can be cancelled) while a large snapshot
+    runs. If the process dies between them, the `bulletins.scheduled` job finishes the
+    snapshot (`prepare_stale_sends`); the snapshot itself is one statement in one transaction.
+    """
     with transaction.atomic():
         locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
         if locked.status != Bulletin.DRAFT:
@@ -220,10 +225,35 @@ def publish_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None
         locked.published_at = published_at or now
         locked.status = Bulletin.SENDING
         locked.save(update_fields=["published_at", "status"])
-        send = Send.objects.create(kind=Send.BULLETIN, bulletin=locked)
-        _snapshot_recipients(send, locked)
+        send = Send.objects.create(kind=Send.BULLETIN, bulletin=locked, state=Send.PREPARING)
+    prepare_send(send)
     bulletin.refresh_from_db()
     return send
+
+
+def prepare_send(send: Send) -> bool:
+    """Snapshot a preparing send's recipients and start it; False if it was not preparing.
+
+    The conditional UPDATE is the claim: a second caller (the recovery job, racing a slow
+    snapshot) waits for the first one's transaction and then changes nothing.
+    """
+    with transaction.atomic():
+        claimed = Send.objects.filter(pk=send.pk, state=Send.PREPARING).update(state=Send.SENDING)
+        if claimed == 1:
+            assert send.bulletin is not None
+            _snapshot_recipients(send, send.bulletin)
+    send.refresh_from_db()
+    return claimed == 1
+
+
+def prepare_stale_sends(older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Finish the snapshot of bulletin sends left `preparing` (their publisher died); return
+    how many were started."""
+    cutoff = timezone.now() - older_than
+    stale = Send.objects.filter(
+        kind=Send.BULLETIN, state=Send.PREPARING, created__lt=cutoff
+    ).select_related("bulletin")
+    return sum(prepare_send(send) for send in stale)
 
 
 def send_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None) -> Send:

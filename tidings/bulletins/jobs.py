@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from tidings.bulletins.actions import publish_due
+from tidings.bulletins.actions import prepare_stale_sends, publish_due
 from tidings.ops.periodic import periodic
 
 
 @periodic("bulletins.scheduled", every=30)
 def scheduled() -> None:
-    """Publish the scheduled bulletins that are due."""
+    """Publish the scheduled bulletins that are due, and finish snapshots a crash interrupted."""
     publish_due()
+    prepare_stale_sends()

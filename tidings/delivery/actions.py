@@ -52,9 +52,9 @@ def resume_send(send: Send) -> None:
 def cancel_send(send: Send) -> int:
     """Cancel a send: nobody who has not been sent to yet will be; return how many rows that was."""
     with transaction.atomic():
-        changed = Send.objects.filter(pk=send.pk, state__in=[Send.SENDING, Send.PAUSED]).update(
-            state=Send.CANCELLED, finished_at=timezone.now()
-        )
+        changed = Send.objects.filter(
+            pk=send.pk, state__in=[Send.PREPARING, Send.SENDING, Send.PAUSED]
+        ).update(state=Send.CANCELLED, finished_at=timezone.now())
         if changed != 1:
             raise SendStateError(f"Send #{send.pk} is {send.state}; it can no longer be cancelled.")
         # Rows on the wire right now (sending) keep their lease and get their real outcome.

@@ -48,6 +48,6 @@ def follow(send: Send, out: IO[str], interval: float = 0.5) -> dict[str, int]:
                 f"failed {counts['failed']:,}"
             )
             progress.update(task, total=counts["total"], completed=done, detail=detail)
-            if send.state != Send.SENDING:
+            if send.state not in (Send.PREPARING, Send.SENDING):
                 return counts
             time.sleep(interval)

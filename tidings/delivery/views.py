@@ -32,7 +32,7 @@ def send_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": counts,
         "rows": [(state, label, counts[state]) for state, label in Delivery.STATES],
         "problems": problems[:100],
-        "refresh": send.state == Send.SENDING,
+        "refresh": send.state in (Send.PREPARING, Send.SENDING),
     }
     return render(request, "delivery/send_detail.html", context)
 
