@@ -103,13 +103,13 @@ def watch_drafts(account: Account):  # type: ignore[no-untyped-def]
 
 
 def publish_draft(account: Account, bulletin: Bulletin) -> Send:
-    """Publish a draft a watch produced, after review."""
-    from tidings.bulletins.actions import publish_bulletin
+    """Publish a draft a watch produced, after review (admins get their courtesy copy)."""
+    from tidings.bulletins.actions import send_bulletin
 
     if bulletin.account_id != account.pk or not bulletin.feed_items.exists():
         raise ValidationError("This is not a draft from one of the account's watches.")
     with transaction.atomic():
-        return publish_bulletin(bulletin)
+        return send_bulletin(bulletin)
 
 
 def topics_of(account: Account) -> list[Topic]:

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.bulletins.actions import create_bulletin, send_bulletin
 from tidings.bulletins.models import Bulletin
 from tidings.feeds import conf
 from tidings.feeds.actions import notify_reviewers
@@ -265,7 +265,7 @@ def _make_bulletin(watch: Watch, subject: str, body: str, *, send: bool) -> Bull
         watch.topic.account, subject=subject, body=body, topics=[watch.topic], body_format="html"
     )
     if send:
-        publish_bulletin(bulletin)
+        send_bulletin(bulletin)
     else:
         notify_reviewers(watch, bulletin)
     return bulletin
