@@ -81,3 +81,29 @@ def test_a_member_of_another_list_is_not_found_through_ours(
     stranger = Member.objects.create(mailing_list=other_list, address="s@example.org")
     assert api.delete(f"/lists/{wanabidii.pk}/members/{stranger.pk}").status_code == 404
     assert Member.objects.filter(pk=stranger.pk).exists()
+
+
+def test_an_admin_creates_a_list_in_the_account(
+    api_as: ApiFactory,  # noqa: F811
+    account: Account,
+) -> None:
+    admin = api_as(account, "admin")
+    created = admin.post("/lists", {"name": "notices", "posting_policy": "moderated"})
+    assert created.status_code == 201
+    mailing_list = MailingList.objects.get(pk=created.json()["id"])
+    assert mailing_list.account == account
+    assert mailing_list.posting_policy == MailingList.MODERATED
+    assert created.json()["address"] == mailing_list.address
+
+
+def test_it_refuses_a_taken_or_malformed_list_name_and_a_lower_role(
+    api_as: ApiFactory,  # noqa: F811
+    account: Account,
+    wanabidii: MailingList,
+) -> None:
+    admin = api_as(account, "admin")
+    assert admin.post("/lists", {"name": "wanabidii"}).status_code == 422
+    assert admin.post("/lists", {"name": "no spaces!"}).status_code == 422
+    topic_admin = api_as(account, "topic_admin")
+    assert topic_admin.post("/lists", {"name": "mine"}).status_code == 403
+    assert MailingList.objects.count() == 1

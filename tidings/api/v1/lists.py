@@ -1,6 +1,8 @@
-"""Mailing lists and their members: viewers read; topic admins add and remove members."""
+"""Mailing lists and their members: viewers read; topic admins add and remove members;
+account admins create lists."""
 
 from datetime import datetime
+from typing import Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,7 +11,7 @@ from ninja.pagination import paginate
 
 from tidings.accounts.models import Account, Membership
 from tidings.api.v1.common import Email, Page, PathId, account_of, get_or_404, responses, text
-from tidings.lists.actions import add_member
+from tidings.lists.actions import add_member, create_list
 from tidings.lists.membership import remove_member
 from tidings.lists.models import MailingList, Member
 
@@ -24,6 +26,13 @@ class ListOut(Schema):
     description: str
     posting_policy: str
     created: datetime
+
+
+class ListIn(Schema):
+    name: text(64, 1)  # type: ignore[valid-type]
+    display_name: text(200) = ""  # type: ignore[valid-type]
+    description: text(2000) = ""  # type: ignore[valid-type]
+    posting_policy: Literal["announce", "members", "moderated", "open"] = "announce"
 
 
 class MemberOut(Schema):
@@ -47,6 +56,23 @@ def lists_of(account: Account) -> QuerySet[MailingList]:
 @paginate(Page)
 def list_lists(request: HttpRequest) -> QuerySet[MailingList]:
     return lists_of(account_of(request))
+
+
+@router.post(
+    "/lists",
+    response=responses(201, ListOut),
+    summary="Create a mailing list at name@ the lists domain (account admins)",
+)
+def create_mailing_list(request: HttpRequest, payload: ListIn) -> Status[MailingList]:
+    account = account_of(request, Membership.ADMIN)
+    created = create_list(
+        payload.name,
+        account=account,
+        display_name=payload.display_name,
+        description=payload.description,
+        posting_policy=payload.posting_policy,
+    )
+    return Status(201, created)
 
 
 @router.get("/lists/{list_id}", response=responses(200, ListOut), summary="Read a mailing list")
