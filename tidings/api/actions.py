@@ -8,13 +8,10 @@ from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from tidings.accounts.models import Account, Membership
 from tidings.api.models import ApiToken
-from tidings.bulletins.models import Bulletin
-from tidings.topics.models import Category, Topic
 
 SECRET_PREFIX = "tid_"  # noqa: S105 - the marker of our secrets, not a secret
 # last_used is written at most this often per token, not on every request.
@@ -72,49 +69,3 @@ def authenticate(secret: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
         token.last_used = now
     return token
-
-
-# --- writes the owning apps don't offer yet (candidates to move there) ---------------------
-
-
-def update_topic(topic: Topic, **fields: object) -> Topic:
-    """Change a topic's fields (name, short_name, description, listed, archive_public)."""
-    for name, value in fields.items():
-        setattr(topic, name, value)
-    topic.full_clean()
-    topic.save()
-    return topic
-
-
-def set_topic_categories(topic: Topic, categories: list[Category]) -> None:
-    if any(c.account_id != topic.account_id for c in categories):
-        raise ValidationError("Every category must belong to the topic's account.")
-    topic.categories.set(categories)
-
-
-def delete_topic(topic: Topic) -> None:
-    """Delete a topic that no bulletin was sent to; sent bulletins keep their topics."""
-    if topic.bulletins.exclude(status=Bulletin.DRAFT).exists():
-        raise ValidationError("Bulletins were sent to this topic; it can't be deleted.")
-    topic.delete()
-
-
-def create_category(account: Account, *, name: str, parent: Category | None = None) -> Category:
-    if parent is not None and parent.account_id != account.pk:
-        raise ValidationError("The parent category belongs to another account.")
-    category = Category(account=account, name=name, parent=parent)
-    category.full_clean()
-    category.save()
-    return category
-
-
-def delete_category(category: Category) -> None:
-    category.delete()
-
-
-def delete_draft(bulletin: Bulletin) -> None:
-    with transaction.atomic():
-        locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
-        if locked.status != Bulletin.DRAFT:
-            raise ValidationError(f"Bulletin #{bulletin.pk} is {locked.status}, not a draft.")
-        locked.delete()

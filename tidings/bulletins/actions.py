@@ -290,3 +290,12 @@ def publish_due(now: datetime | None = None) -> int:
             send_bulletin(bulletin, published_at=bulletin.scheduled_at)
             published += 1
     return published
+
+
+def delete_draft(bulletin: Bulletin) -> None:
+    """Delete a bulletin that is still a draft."""
+    with transaction.atomic():
+        locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+        if locked.status != Bulletin.DRAFT:
+            raise ValidationError(f"Bulletin #{bulletin.pk} is {locked.status}, not a draft.")
+        locked.delete()

@@ -87,3 +87,10 @@ def delete_category(category: Category) -> None:
     with transaction.atomic():
         category.children.update(parent=category.parent)
         category.delete()
+
+
+def delete_topic(topic: Topic) -> None:
+    """Delete a topic no bulletin was sent to; sent bulletins keep their topics."""
+    if topic.bulletins.exclude(status="draft").exists():
+        raise ValidationError("Bulletins were sent to this topic; it can't be deleted.")
+    topic.delete()

@@ -13,7 +13,6 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from tidings.accounts.models import Account, Membership, SenderIdentity
-from tidings.api.actions import delete_draft
 from tidings.api.v1.common import (
     Email,
     Id,
@@ -201,7 +200,7 @@ def change_bulletin(request: HttpRequest, bulletin_id: PathId, payload: Bulletin
 
 @router.delete("/bulletins/{bulletin_id}", response=responses(204, None), summary="Delete a draft")
 def remove_bulletin(request: HttpRequest, bulletin_id: PathId) -> Status[None]:
-    delete_draft(editable(request, bulletin_id))
+    actions.delete_draft(editable(request, bulletin_id))
     return Status(204, None)
 
 

@@ -7,7 +7,6 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from tidings.accounts.models import Account, Membership
-from tidings.api import actions
 from tidings.api.v1.common import (
     Id,
     Ids,
@@ -19,7 +18,13 @@ from tidings.api.v1.common import (
     responses,
     text,
 )
-from tidings.topics.actions import create_topic
+from tidings.topics.actions import (
+    create_topic,
+    delete_category,
+    delete_topic,
+    save_category,
+    update_topic,
+)
 from tidings.topics.models import Category, Topic
 
 router = Router(tags=["topics"])
@@ -112,9 +117,7 @@ def add_topic(request: HttpRequest, payload: TopicIn) -> Status[Topic]:
             description=payload.description,
             listed=payload.listed,
         )
-        if not payload.archive_public:
-            actions.update_topic(topic, archive_public=False)
-        actions.set_topic_categories(topic, categories)
+        update_topic(topic, categories=categories, archive_public=payload.archive_public)
     return Status(201, topic_out(topic))
 
 
@@ -129,19 +132,17 @@ def change_topic(request: HttpRequest, topic_id: PathId, payload: TopicPatch) ->
     topic = get_or_404(account.topics.all(), "topic", pk=topic_id)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
     category_ids = changes.pop("categories", None)
-    with transaction.atomic():
-        if changes:
-            actions.update_topic(topic, **changes)
-        if category_ids is not None:
-            categories = by_ids(account.categories.all(), category_ids, "category")
-            actions.set_topic_categories(topic, categories)
+    categories = None
+    if category_ids is not None:
+        categories = by_ids(account.categories.all(), category_ids, "category")
+    update_topic(topic, categories=categories, **changes)
     return topic_out(topic)
 
 
 @router.delete("/topics/{topic_id}", response=responses(204, None), summary="Delete a topic")
 def remove_topic(request: HttpRequest, topic_id: PathId) -> Status[None]:
     account = account_of(request, Membership.TOPIC_ADMIN)
-    actions.delete_topic(get_or_404(account.topics.all(), "topic", pk=topic_id))
+    delete_topic(get_or_404(account.topics.all(), "topic", pk=topic_id))
     return Status(204, None)
 
 
@@ -157,7 +158,7 @@ def add_category(request: HttpRequest, payload: CategoryIn) -> Status[Category]:
     parent = None
     if payload.parent is not None:
         parent = by_ids(account.categories.all(), [payload.parent], "category")[0]
-    return Status(201, actions.create_category(account, name=payload.name, parent=parent))
+    return Status(201, save_category(account, name=payload.name, parent=parent))
 
 
 @router.get(
@@ -172,5 +173,5 @@ def get_category(request: HttpRequest, category_id: PathId) -> Category:
 )
 def remove_category(request: HttpRequest, category_id: PathId) -> Status[None]:
     account = account_of(request, Membership.TOPIC_ADMIN)
-    actions.delete_category(get_or_404(account.categories.all(), "category", pk=category_id))
+    delete_category(get_or_404(account.categories.all(), "category", pk=category_id))
     return Status(204, None)
