@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
@@ -25,17 +24,9 @@ from tidings.tracking.tokens import recipient_token
 # Lines up to 998 octets, CRLF endings: what SMTP wants on the wire.
 POLICY = SMTP.clone(max_line_length=998)
 TOKEN = "TIDINGSTOKEN"  # noqa: S105 - a placeholder in URLs, not a secret
-# The worker's Message-IDs, <tSEND.DELIVERY.MAC@domain>, name the delivery.
-WORKER_MESSAGE_ID = re.compile(r"<t\d+\.(\d+)\.")
 # The recipient token's holes, in the text and the HTML part.
 TRACK_RAW = ("track", mime.QP)
 TRACK_HTML = ("track", mime.QP_HTML)
-
-
-def delivery_from_message_id(message_id: str) -> int | None:
-    """Return the delivery id a worker's Message-ID names, or None."""
-    match = WORKER_MESSAGE_ID.match(message_id)
-    return int(match.group(1)) if match else None
 
 
 def format_published(bulletin: Bulletin) -> str:
@@ -181,9 +172,7 @@ class BulletinRenderer:
         """Return the finished message for one recipient, from the topic's template."""
         template = self.template_for(topic)
         if delivery_id is None and (TRACK_RAW in template.holes or TRACK_HTML in template.holes):
-            delivery_id = delivery_from_message_id(message_id)
-            if delivery_id is None:
-                raise ValueError("A tracked bulletin needs each recipient's delivery id.")
+            raise ValueError("A tracked bulletin needs each recipient's delivery id.")
         return template.fill(self.values_for(recipient, subscriber_id, message_id, delivery_id))
 
     def message_for(
