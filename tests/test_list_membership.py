@@ -265,3 +265,17 @@ def test_a_member_asking_to_join_is_told_once(wanabidii):  # type: ignore[no-unt
     membership.request_join(wanabidii, "carol@example.net")
     (notice,) = notices_to("carol@example.net")
     assert notice["Subject"] == "You are already a member of wanabidii"
+
+
+def test_the_join_and_leave_pages_limit_requests_per_network(client, wanabidii, settings):  # type: ignore[no-untyped-def]
+    settings.SUBSCRIBE_RATE_PER_IP = 2
+    client.post("/lists/wanabidii/join/", {"email": "one@example.org"})
+    client.post("/lists/wanabidii/leave/", {"email": "carol@example.net"})
+    before = MembershipRequest.objects.count()
+
+    refused = client.post("/lists/wanabidii/join/", {"email": "three@example.org"})
+
+    assert refused.status_code == 429
+    assert b"Too many requests" in refused.content
+    assert MembershipRequest.objects.count() == before
+    assert client.get("/lists/wanabidii/join/").status_code == 200

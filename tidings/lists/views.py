@@ -6,6 +6,7 @@ The answers never say whether an address is a member: joining and leaving both e
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
@@ -17,13 +18,27 @@ from tidings.lists import membership
 from tidings.lists.forms import JoinForm, LeaveForm
 from tidings.lists.members import members_page
 from tidings.lists.models import MailingList, Member
+from tidings.subscribers.actions import allow
+from tidings.subscribers.views import client_ip
 
 TEXT = "text/plain; charset=utf-8"
+
+
+def throttled(request: HttpRequest, mailing_list: MailingList) -> HttpResponse | None:
+    """Answer 429 to a network past its hourly limit of join and leave requests (which each
+    send a confirmation mail); None while it is within it."""
+    limit = settings.SUBSCRIBE_RATE_PER_IP
+    if allow(f"list-ip:{client_ip(request)}", limit, 3600):
+        return None
+    context = {"mailing_list": mailing_list, "limit": limit}
+    return render(request, "lists/throttled.html", context, status=429)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def join(request: HttpRequest, name: str) -> HttpResponse:
     mailing_list = get_object_or_404(MailingList, name=name)
+    if request.method == "POST" and (refused := throttled(request, mailing_list)):
+        return refused
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not form.is_bot():
@@ -39,6 +54,8 @@ def join(request: HttpRequest, name: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def leave(request: HttpRequest, name: str) -> HttpResponse:
     mailing_list = get_object_or_404(MailingList, name=name)
+    if request.method == "POST" and (refused := throttled(request, mailing_list)):
+        return refused
     form = LeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not form.is_bot():
