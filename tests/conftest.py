@@ -122,3 +122,27 @@ def page(live_server, settings):  # type: ignore[no-untyped-def]
         yield context.new_page()
         context.close()
         browser.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_database_session_left_behind(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """End any PostgreSQL session still open on the test database (a server thread or child
+    process finishing late), so the test database can always be dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        import os
+        if os.environ.get("TIDINGS_LINGER_LOG"):
+            with open(os.environ["TIDINGS_LINGER_LOG"], "a") as log:
+                log.write(repr(cursor.fetchall()) + "\n")
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
