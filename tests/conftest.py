@@ -7,6 +7,7 @@ list; mallory must be refused.
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from tidings.accounts.actions import create_account
 from tidings.accounts.models import Account
@@ -129,19 +130,9 @@ def _no_database_session_left_behind(django_db_setup, django_db_blocker):  # typ
     """End any PostgreSQL session still open on the test database (a server thread or child
     process finishing late), so the test database can always be dropped."""
     yield
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        import os
-        if os.environ.get("TIDINGS_LINGER_LOG"):
-            with open(os.environ["TIDINGS_LINGER_LOG"], "a") as log:
-                log.write(repr(cursor.fetchall()) + "\n")
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
