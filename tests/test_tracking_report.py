@@ -17,10 +17,11 @@ from tests.smtp_helpers import sink_server
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.worker import process_chunk
 from tidings.ops.periodic import run_due
-from tidings.subscribers.actions import subscribe, unsubscribe_all
+from tidings.subscribers.actions import set_topics, subscribe, unsubscribe_all
 from tidings.subscribers.models import Subscription
+from tidings.topics.actions import create_topic
 from tidings.tracking.actions import backfill_topic
-from tidings.tracking.models import TopicDay, TrackingSettings
+from tidings.tracking.models import TopicDay, TrackingSettings, Unsubscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -217,3 +218,17 @@ def test_it_lists_analytics_in_the_console_menu(client, victor, account, sent): 
     )
     page = client.get(index).content.decode()
     assert reverse("tracking_console:report", args=[account.code, sent.pk]) in page
+
+
+def test_dropping_topics_on_the_preferences_page_counts_once(client, victor, account, topic, bob):  # type: ignore[no-untyped-def]
+    other = create_topic(account, name="Travel Alerts", code="USSTATEBPA_2")
+    subscribe(account, bob.email, [other], confirmed=True)
+    bulletin, _ = send(account, topic)
+    set_topics(bob, [])
+    set_topics(bob, [topic])  # coming back is not another unsubscribe
+    client.force_login(victor)
+
+    page = client.get(reverse("tracking_console:report", args=[account.code, bulletin.pk]))
+
+    assert figures(page.content.decode())["unsubscribes"] == "1"
+    assert set(Unsubscribe.objects.values_list("topic_id", flat=True)) == {topic.pk, other.pk}

@@ -26,6 +26,7 @@ from tidings.subscribers.models import (
     Suppression,
     Throttle,
 )
+from tidings.subscribers.signals import topics_dropped
 from tidings.topics.models import Topic
 
 # Confirmation tokens carry their own expiry (the account's setting); this only bounds the
@@ -78,7 +79,9 @@ def find_or_add(account: Account, email: str) -> Subscriber:
 
 
 def unsubscribe_topic(subscriber: Subscriber, topic: Topic) -> None:
-    Subscription.objects.filter(subscriber=subscriber, topic=topic).delete()
+    deleted, _ = Subscription.objects.filter(subscriber=subscriber, topic=topic).delete()
+    if deleted and subscriber.status == Subscriber.CONFIRMED:
+        topics_dropped.send(Subscriber, subscriber=subscriber, topics=[topic])
 
 
 def unsubscribe_all(subscriber: Subscriber) -> None:
@@ -96,7 +99,11 @@ def set_topics(subscriber: Subscriber, topics: list[Topic]) -> None:
         if topic.account_id != subscriber.account_id:
             raise ValidationError(f"Topic {topic.code} belongs to another account.")
     with transaction.atomic():
-        subscriber.subscriptions.exclude(topic__in=topics).delete()
+        leaving = subscriber.subscriptions.exclude(topic__in=topics)
+        dropped = list(Topic.objects.filter(subscriptions__in=leaving))
+        leaving.delete()
+        if dropped and subscriber.status == Subscriber.CONFIRMED:
+            topics_dropped.send(Subscriber, subscriber=subscriber, topics=dropped)
         for topic in topics:
             Subscription.objects.get_or_create(subscriber=subscriber, topic=topic)
         # The signed link that leads here is only ever mailed to this address, so choosing topics

@@ -8,6 +8,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from tidings.subscribers.models import Subscriber
+from tidings.subscribers.signals import topics_dropped
 
 
 @receiver(post_save, sender=Subscriber, dispatch_uid="tracking.unsubscribed")
@@ -18,3 +19,12 @@ def unsubscribed(sender: type, instance: Subscriber, **kwargs: Any) -> None:
         from tidings.tracking.actions import record_unsubscribe
 
         record_unsubscribe(instance)
+
+
+@receiver(topics_dropped, dispatch_uid="tracking.topics_dropped")
+def dropped(sender: type, subscriber: Subscriber, topics: list[Any], **kwargs: Any) -> None:
+    # One row per topic; the report counts people, so two topics dropped at once count once.
+    from tidings.tracking.actions import record_unsubscribe
+
+    for topic in topics:
+        record_unsubscribe(subscriber, topic)
