@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
@@ -10,8 +11,10 @@ from email.message import EmailMessage
 from email.policy import default
 
 from aiosmtpd.controller import Controller
+from django.db import connection
 
 from tidings.delivery.smtp import Relay
+from tidings.delivery.worker import drain
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.smtpd import make_controller
 
@@ -102,3 +105,22 @@ def sink_server(pipelining: bool = False) -> Iterator[Sink]:
         yield handler
     finally:
         controller.stop()
+
+
+def deliver_in_thread() -> None:
+    """Run the worker steps in their own thread (a browser test's event loop owns this one);
+    re-raise what went wrong there."""
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            drain()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(60)
+    assert not errors, errors

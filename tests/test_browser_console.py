@@ -3,42 +3,22 @@ schedule → the scheduler publishes it → the workers send it → the report."
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
+from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.bulletins.models import Bulletin
-from tidings.delivery.worker import drain
 from tidings.ops.models import JobRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TITLE = "United States and Cuba Hold Migration Talks"
 BODY = "The United States and Cuba held the **latest round** of Migration Talks in Washington."
-
-
-def deliver() -> None:
-    """Run the worker steps in their own thread: Playwright's event loop owns this one."""
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            drain()
-        except BaseException as exc:  # re-raised in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join(60)
-    assert not errors, errors
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

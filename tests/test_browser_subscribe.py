@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from tests.conftest import _console_user
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
+from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
-from tidings.delivery.worker import drain
 from tidings.subscribers.models import Subscriber
 from tidings.topics.actions import create_topic
 from tidings.topics.models import Category
@@ -26,24 +24,6 @@ def link(text: str, label: str) -> str:
     found = re.search(rf"{label}:?\s*\n*\s*(http\S+)", text)
     assert found is not None, text
     return found.group(1)
-
-
-def deliver() -> None:
-    """Run the worker in its own thread: Playwright's event loop owns this one."""
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            drain()
-        except BaseException as exc:  # re-raised in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join(60)
-    assert not errors, errors
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
-from tidings.delivery.worker import drain
+from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.lists.models import Member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 ADDRESS = "amani@example.org"
-
-
-def deliver() -> None:
-    """Run the worker in its own thread: Playwright's event loop owns this one."""
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            drain()
-        except BaseException as exc:  # re-raised in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join(60)
-    assert not errors, errors
 
 
 def confirm_url(index: int) -> str:
