@@ -25,6 +25,7 @@ from tidings.archive.forms import CommentForm
 from tidings.archive.models import Attachment, Comment, Month, Post
 from tidings.archive.search import SearchPage, search_posts
 from tidings.lib.tokens import BadToken, read_token
+from tidings.lib.web import client_ip
 from tidings.lists.models import MailingList, Member
 
 T = TypeVar("T")
@@ -212,7 +213,7 @@ def comment_from_form(
             body=data["body"],
             parent=parent,
             notify=bool(data.get("notify")),
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
     except actions.RateLimited as e:
         return None, str(e)

@@ -14,12 +14,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tidings.lib.tokens import BadToken, ExpiredToken
+from tidings.lib.web import client_ip
 from tidings.lists import membership
 from tidings.lists.forms import JoinForm, LeaveForm
 from tidings.lists.members import members_page
 from tidings.lists.models import MailingList, Member
 from tidings.subscribers.actions import allow
-from tidings.subscribers.views import client_ip
 
 TEXT = "text/plain; charset=utf-8"
 

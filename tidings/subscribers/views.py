@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tidings.accounts.models import Account
 from tidings.lib.tokens import BadToken, ExpiredToken, unsign_id
+from tidings.lib.web import client_ip
 from tidings.subscribers import actions
 from tidings.subscribers.forms import AddressForm, DeliveryForm, SubscribeForm, TopicsForm
 from tidings.subscribers.models import Subscriber
@@ -29,11 +30,6 @@ def subscriber_from_token(token: str) -> Subscriber:
 def bad_link(request: HttpRequest, error: BadToken) -> HttpResponse:
     context = {"reason": str(error), "days": settings.UNSUBSCRIBE_LINK_MAX_AGE // 86400}
     return render(request, "subscribers/bad_link.html", context, status=400)
-
-
-def client_ip(request: HttpRequest) -> str:
-    # Only the socket's peer: X-Forwarded-For is whatever the client wants it to be.
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 @never_cache
