@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from tidings.lib.headers import validate_line
+
 DEFAULT_HEADER = (
     "You are subscribed to {{ topic }} for {{ account }}. "
     "This information has recently been updated, and is now available."
@@ -30,11 +32,11 @@ class Account(models.Model):
         validators=[RegexValidator(r"^[A-Z0-9_]+$", "Use capital letters, digits and _.")],
         help_text="Short code such as USSTATEBPA.",
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_line])
     postal_address = models.CharField(max_length=300, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    sender_name = models.CharField(max_length=200, blank=True)
-    sender_address = models.EmailField()
+    sender_name = models.CharField(max_length=200, blank=True, validators=[validate_line])
+    sender_address = models.EmailField(validators=[validate_line])
     header_template = models.TextField(default=DEFAULT_HEADER)
     footer_template = models.TextField(default=DEFAULT_FOOTER)
     courtesy_copy = models.BooleanField(
@@ -89,8 +91,8 @@ class SenderIdentity(models.Model):
     """A From name and address the account's authors may choose in the composer."""
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="sender_identities")
-    name = models.CharField(max_length=200)
-    address = models.EmailField()
+    name = models.CharField(max_length=200, validators=[validate_line])
+    address = models.EmailField(validators=[validate_line])
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 
 from tidings.accounts.models import Account, SenderIdentity
+from tidings.lib.headers import validate_line
 from tidings.topics.models import Topic
 
 
@@ -19,7 +20,9 @@ class Bulletin(models.Model):
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="bulletins")
     subject = models.CharField(
-        max_length=300, help_text="The title; mail subjects are '{topic}: {title}'."
+        max_length=300,
+        help_text="The title; mail subjects are '{topic}: {title}'.",
+        validators=[validate_line],
     )
     body = models.TextField()
     body_format = models.CharField(max_length=16, choices=FORMATS, default=MARKDOWN)

@@ -12,11 +12,12 @@ from django.template import Template, TemplateSyntaxError
 
 from tidings.accounts.models import Account, Membership, SenderIdentity
 from tidings.bulletins.models import Bulletin
+from tidings.lib.headers import validate_line
 from tidings.topics.models import Category, Topic
 
 
 class BulletinForm(forms.Form):
-    subject = forms.CharField(label="Title", max_length=300)
+    subject = forms.CharField(label="Title", max_length=300, validators=[validate_line])
     body_format = forms.ChoiceField(label="Format", choices=Bulletin.FORMATS, initial="markdown")
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), required=False)
     topics = forms.ModelMultipleChoiceField(

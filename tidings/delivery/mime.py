@@ -20,9 +20,12 @@ import secrets
 from collections.abc import Mapping
 from email.policy import SMTP
 
+from tidings.lib.headers import refuse_unsafe
+
 MARK = "\x00"
 HOLE = re.compile("\x00([a-z_]+)\x00")
 SOFT_BREAK = b"=\r\n"
+FOLD = re.compile("\r\n[ \t]")
 
 # How a value is written where its hole is.
 RAW = "raw"  # headers and envelope: ASCII as given
@@ -90,6 +93,9 @@ def header_lines(headers: list[tuple[str, str]]) -> list[bytes | tuple[str, str]
     """Encode headers; those with holes must be ASCII and are written as they are."""
     parts: list[bytes | tuple[str, str]] = []
     for name, value in headers:
+        # Holes and folds (CRLF then a space) are the only control characters allowed here:
+        # anything else would end the header and start another.
+        refuse_unsafe(name, FOLD.sub(" ", HOLE.sub("", value)))
         if MARK in value:
             parts.append(f"{name}: ".encode())
             parts.extend(_split(value, RAW, lambda s: s.encode("ascii")))

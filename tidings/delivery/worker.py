@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from tidings.bulletins.email import BulletinRenderer
@@ -171,6 +171,17 @@ def claim(limit: int, lease_seconds: int) -> Claim:
     return claimed
 
 
+class Unrenderable(BulletinRenderer):
+    """A bulletin whose shared parts failed to render: each of its rows fails with the reason."""
+
+    def __init__(self, bulletin: Bulletin, error: Exception) -> None:
+        self.bulletin = bulletin
+        self.error = error
+
+    def render(self, **kwargs: Any) -> bytes:
+        raise self.error
+
+
 class Renderers:
     """The sends a worker has seen lately, rendered once each."""
 
@@ -186,7 +197,12 @@ class Renderers:
         for send in Send.objects.select_related("bulletin__account", "bulletin__sender").filter(
             id__in=missing
         ):
-            renderer = BulletinRenderer(send.bulletin) if send.bulletin else None
+            renderer: BulletinRenderer | None = None
+            if send.bulletin:
+                try:
+                    renderer = BulletinRenderer(send.bulletin)
+                except Exception as error:
+                    renderer = Unrenderable(send.bulletin, error)
             self.sends[send.pk] = (send, renderer)
         while len(self.sends) > self.size:
             old, _ = self.sends.popitem(last=False)
@@ -218,14 +234,27 @@ def still_wanted(rows: list[Row]) -> set[int]:
     return {pk for pk, status in left.values_list("id", "status") if status == Subscriber.CONFIRMED}
 
 
-def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int], list[int]]:
-    """Return the chunk's finished messages, the rows to cancel (recipient left meanwhile)
-    and the rows to hold back (over a rate limit)."""
+@dataclass
+class Prepared:
+    chunk: Chunk
+    # Recipients who left since the snapshot, rows over a rate limit, rows that can't be sent.
+    cancelled: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def prepare(rows: list[Row], renderers: Renderers) -> Prepared:
+    """Return the chunk's finished messages and what becomes of the rows not sent.
+
+    A row whose message can't be written (a value that slipped past validation, an address the
+    relay can't take) fails alone, with the reason: the rest of the chunk goes out, and the
+    worker lives on to send the next one.
+    """
     renderers.load({r.send_id for r in rows}, {r.topic_id for r in rows if r.topic_id})
     wanted = still_wanted(rows)
     chunk = Chunk()
-    cancelled = []
-    held = []
+    prepared = Prepared(chunk)
+    cancelled, held = prepared.cancelled, prepared.held
     for send_id in {r.send_id for r in rows}:
         chunk.started[send_id] = renderers.sends[send_id][0].created
     for row in rows:
@@ -233,31 +262,42 @@ def prepare(rows: list[Row], renderers: Renderers) -> tuple[Chunk, list[int], li
             held.append(row.id)
             continue
         send, renderer = renderers.sends[row.send_id]
-        mid = message_id(row.send_id, row.id)
         if renderer is not None:
             topic = renderers.topics.get(row.topic_id or 0)
             if row.subscriber_id not in wanted or topic is None:
                 cancelled.append(row.id)
                 continue
-            assert row.subscriber_id is not None
-            data = renderer.render(
-                topic=topic,
-                recipient=row.address,
-                subscriber_id=row.subscriber_id,
-                message_id=mid,
-                delivery_id=row.id,
-            )
-            data = sign(data)
-        elif send.kind == Send.LIST_POST and send.mailing_list_id:
-            # Each member's copy carries their own one-click unsubscribe link.
-            data = dot_stuff(
-                sign(personalize(bytes(send.message or b""), send.mailing_list_id, row.address))
-            )
-        else:
-            data = renderers.stored_message(send)
+        try:
+            data = message_for(row, send, renderer, renderers)
+        except Exception as error:
+            log.warning("delivery %s not written: %s", row.id, error)
+            prepared.failed[row.id] = f"message could not be written: {error}"[:2000]
+            continue
         chunk.rows[row.id] = row
         chunk.outgoing.append(Outgoing(row.id, verp_address(row.id), row.address, data))
-    return chunk, cancelled, held
+    return prepared
+
+
+def message_for(
+    row: Row, send: Send, renderer: BulletinRenderer | None, renderers: Renderers
+) -> bytes:
+    """Return one row's finished message: signed and dot-stuffed."""
+    if renderer is not None:
+        assert row.subscriber_id is not None
+        data = renderer.render(
+            topic=renderers.topics[row.topic_id or 0],
+            recipient=row.address,
+            subscriber_id=row.subscriber_id,
+            message_id=message_id(row.send_id, row.id),
+            delivery_id=row.id,
+        )
+        return sign(data)
+    if send.kind == Send.LIST_POST and send.mailing_list_id:
+        # Each member's copy carries their own one-click unsubscribe link.
+        return dot_stuff(
+            sign(personalize(bytes(send.message or b""), send.mailing_list_id, row.address))
+        )
+    return renderers.stored_message(send)
 
 
 # A leased row is `queued` (first attempt, leased by range) or `sending` (a retry).
@@ -268,9 +308,17 @@ def claim_and_prepare(limit: int, lease_seconds: int, renderers: Renderers) -> C
     claimed = claim(limit, lease_seconds)
     if not claimed.rows:
         return Chunk(leases=claimed.leases)
-    chunk, cancelled, held = prepare(claimed.rows, renderers)
+    prepared = prepare(claimed.rows, renderers)
+    chunk, cancelled, held = prepared.chunk, prepared.cancelled, prepared.held
     chunk.claimed = len(claimed.rows)
     chunk.leases = claimed.leases
+    for row_id, reason in prepared.failed.items():
+        Delivery.objects.filter(id=row_id, state__in=LEASED).update(
+            state=Delivery.FAILED,
+            lease_until=None,
+            attempts=F("attempts") + 1,
+            last_reply=reason,
+        )
     if cancelled:
         Delivery.objects.filter(id__in=cancelled, state__in=LEASED).update(
             state=Delivery.CANCELLED,

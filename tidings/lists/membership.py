@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from tidings.lib.headers import validate_line
 from tidings.lib.mail import header_addresses, normalize
 from tidings.lib.tokens import BadToken, ExpiredToken
 from tidings.lists import conf
@@ -51,6 +52,7 @@ def add_member(
 ) -> Member:
     """Put an address on the list at once (owners, imports, confirmed requests)."""
     address = clean_address(address)
+    validate_line(name)
     member, _ = Member.objects.get_or_create(
         mailing_list=mailing_list,
         address=address,
@@ -112,6 +114,7 @@ def clean_address(address: str) -> str:
     from django.core.validators import validate_email
 
     address = normalize(address)
+    validate_line(address)
     validate_email(address)
     return address
 

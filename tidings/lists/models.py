@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 
 from tidings.accounts.models import validate_time_zone
+from tidings.lib.headers import validate_line
 
 DEFAULT_ATTACHMENT_TYPES = "\n".join(
     [
@@ -45,9 +46,11 @@ class MailingList(models.Model):
     )
     name = models.SlugField(max_length=64, unique=True, help_text="Local part of the address.")
     address = models.EmailField(unique=True)
-    display_name = models.CharField(max_length=200, blank=True)
+    display_name = models.CharField(max_length=200, blank=True, validators=[validate_line])
     description = models.TextField(blank=True)
-    subject_tag = models.CharField(max_length=64, blank=True, help_text="e.g. [wanabidii]")
+    subject_tag = models.CharField(
+        max_length=64, blank=True, help_text="e.g. [wanabidii]", validators=[validate_line]
+    )
     footer = models.TextField(blank=True)
     REPLY_TO_LIST = "list"
     REPLY_TO_AUTHOR = "author"
@@ -151,8 +154,8 @@ class Member(models.Model):
     ]
 
     mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="members")
-    address = models.EmailField()
-    name = models.CharField(max_length=200, blank=True)
+    address = models.EmailField(validators=[validate_line])
+    name = models.CharField(max_length=200, blank=True, validators=[validate_line])
     delivery_mode = models.CharField(max_length=8, choices=DELIVERY_MODES, default=EACH)
     created = models.DateTimeField(auto_now_add=True)
 

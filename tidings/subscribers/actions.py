@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tidings.accounts.models import Account
 from tidings.delivery.actions import send_message
+from tidings.lib.headers import validate_line
 from tidings.lib.mail import normalize
 from tidings.lib.tokens import BadToken, ExpiredToken, make_token, read_token, sign_id
 from tidings.subscribers.mail import notice
@@ -43,6 +44,7 @@ def subscribe(
 ) -> Subscriber:
     """Subscribe an address to topics; confirmed=True skips opt-in (operator import)."""
     email = normalize(email)
+    validate_line(email)
     validate_email(email)
     for topic in topics:
         if topic.account_id != account.pk:
@@ -157,6 +159,7 @@ def suppress(
 ) -> Suppression:
     """Keep every send from reaching an address (account None: for every account); idempotent."""
     email = normalize(email)
+    validate_line(email)
     validate_email(email)
     if reason not in dict(Suppression.REASONS):
         raise ValidationError(f"Unknown suppression reason {reason!r}.")
@@ -229,6 +232,7 @@ def send_confirmation(
 def request_subscription(account: Account, email: str, topics: list[Topic]) -> str:
     """Handle a request from the public subscribe page; return what was done (for logs, tests)."""
     email = normalize(email)
+    validate_line(email)
     validate_email(email)
     if any(t.account_id != account.pk for t in topics):
         raise ValidationError("Every topic must belong to the account.")
@@ -316,6 +320,7 @@ def _move_address(subscriber: Subscriber, email: str) -> Subscriber:
 def request_address_change(subscriber: Subscriber, new_email: str) -> bool:
     """Mail a confirmation link to the new address; the change happens when it is used."""
     new_email = normalize(new_email)
+    validate_line(new_email)
     validate_email(new_email)
     if new_email == subscriber.email:
         raise ValidationError("That is already your address.")

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from tidings.accounts.models import Account
+from tidings.lib.headers import validate_line
 from tidings.topics.models import Topic
 
 
@@ -28,7 +29,7 @@ class Subscriber(models.Model):
     # No index of its own: subscriber_unique_email and subscriber_digest both start with it, and
     # a third index would only slow imports down.
     account = models.ForeignKey(Account, models.CASCADE, related_name="subscribers", db_index=False)
-    email = models.EmailField()
+    email = models.EmailField(validators=[validate_line])
     status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
     created = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.db import models
 
 from tidings.accounts.models import Account
+from tidings.lib.headers import validate_line
 
 
 class Category(models.Model):
     account = models.ForeignKey(Account, models.CASCADE, related_name="categories")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_line])
     parent = models.ForeignKey(
         "self", models.CASCADE, null=True, blank=True, related_name="children"
     )
@@ -24,8 +25,8 @@ class Category(models.Model):
 
 class Topic(models.Model):
     account = models.ForeignKey(Account, models.CASCADE, related_name="topics")
-    name = models.CharField(max_length=200)
-    short_name = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200, validators=[validate_line])
+    short_name = models.CharField(max_length=100, blank=True, validators=[validate_line])
     code = models.CharField(
         max_length=64, help_text="Unique within the account, e.g. USSTATEBPA_12"
     )

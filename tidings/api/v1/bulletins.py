@@ -22,6 +22,7 @@ from tidings.api.v1.common import (
     account_of,
     by_ids,
     get_or_404,
+    line,
     responses,
     text,
 )
@@ -87,7 +88,7 @@ class StatusOut(Schema):
 
 
 class BulletinIn(Schema):
-    subject: text(300, 1)  # type: ignore[valid-type]
+    subject: line(300, 1)  # type: ignore[valid-type]
     body: text(1_000_000)  # type: ignore[valid-type]
     body_format: Format = "markdown"
     topics: Ids = Field(min_length=1)
@@ -95,7 +96,7 @@ class BulletinIn(Schema):
 
 
 class BulletinPatch(Schema):
-    subject: text(300, 1) | None = None  # type: ignore[valid-type]
+    subject: line(300, 1) | None = None  # type: ignore[valid-type]
     body: text(1_000_000) | None = None  # type: ignore[valid-type]
     body_format: Format | None = None
     topics: Ids | None = Field(None, min_length=1)

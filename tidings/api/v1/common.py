@@ -15,6 +15,7 @@ from pydantic import AfterValidator
 from tidings.accounts.models import Account, Membership
 from tidings.api import actions
 from tidings.api.models import ApiToken
+from tidings.lib.headers import check_line
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -72,11 +73,18 @@ def text(max_length: int, min_length: int = 0) -> Any:
     ]
 
 
+def line(max_length: int, min_length: int = 0) -> Any:
+    """A one-line string that may reach a mail header: no CR, LF, NUL or other control character."""
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length), AfterValidator(check_line)
+    ]
+
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # A list of ids in a body: bounded, so one request can't build an unbounded IN (…).
 Ids = Annotated[list[Id], Field(max_length=500)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Email = text(254, 3)
+Email = line(254, 3)
 
 
 class FieldError(Schema):

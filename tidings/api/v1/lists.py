@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from tidings.accounts.models import Account, Membership
-from tidings.api.v1.common import Email, Page, PathId, account_of, get_or_404, responses, text
+from tidings.api.v1.common import Email, Page, PathId, account_of, get_or_404, line, responses, text
 from tidings.lists.actions import add_member, create_list
 from tidings.lists.membership import remove_member
 from tidings.lists.models import MailingList, Member
@@ -29,8 +29,8 @@ class ListOut(Schema):
 
 
 class ListIn(Schema):
-    name: text(64, 1)  # type: ignore[valid-type]
-    display_name: text(200) = ""  # type: ignore[valid-type]
+    name: line(64, 1)  # type: ignore[valid-type]
+    display_name: line(200) = ""  # type: ignore[valid-type]
     description: text(2000) = ""  # type: ignore[valid-type]
     posting_policy: Literal["announce", "members", "moderated", "open"] = "announce"
 
@@ -45,7 +45,7 @@ class MemberOut(Schema):
 
 class MemberIn(Schema):
     address: Email  # type: ignore[valid-type]
-    name: text(200) = ""  # type: ignore[valid-type]
+    name: line(200) = ""  # type: ignore[valid-type]
 
 
 def lists_of(account: Account) -> QuerySet[MailingList]:

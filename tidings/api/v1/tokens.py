@@ -11,7 +11,15 @@ from ninja.pagination import paginate
 from tidings.accounts.models import Membership
 from tidings.api import actions
 from tidings.api.models import ApiToken
-from tidings.api.v1.common import Page, PathId, account_of, get_or_404, responses, text, token_of
+from tidings.api.v1.common import (
+    Page,
+    PathId,
+    account_of,
+    get_or_404,
+    line,
+    responses,
+    token_of,
+)
 
 router = Router(tags=["tokens"])
 
@@ -41,7 +49,7 @@ class NewTokenOut(TokenOut):
 
 
 class TokenIn(Schema):
-    name: text(100, 1)  # type: ignore[valid-type]
+    name: line(100, 1)  # type: ignore[valid-type]
     role: Role = "viewer"
 
 

@@ -15,6 +15,7 @@ from tidings.api.v1.common import (
     account_of,
     by_ids,
     get_or_404,
+    line,
     responses,
     text,
 )
@@ -51,9 +52,9 @@ class TopicOut(Schema):
 
 
 class TopicIn(Schema):
-    name: text(200, 1)  # type: ignore[valid-type]
+    name: line(200, 1)  # type: ignore[valid-type]
     code: text(64) = ""  # type: ignore[valid-type]
-    short_name: text(100) = ""  # type: ignore[valid-type]
+    short_name: line(100) = ""  # type: ignore[valid-type]
     description: text(10_000) = ""  # type: ignore[valid-type]
     listed: bool = True
     archive_public: bool = True
@@ -61,8 +62,8 @@ class TopicIn(Schema):
 
 
 class TopicPatch(Schema):
-    name: text(200, 1) | None = None  # type: ignore[valid-type]
-    short_name: text(100) | None = None  # type: ignore[valid-type]
+    name: line(200, 1) | None = None  # type: ignore[valid-type]
+    short_name: line(100) | None = None  # type: ignore[valid-type]
     description: text(10_000) | None = None  # type: ignore[valid-type]
     listed: bool | None = None
     archive_public: bool | None = None
@@ -80,7 +81,7 @@ class CategoryOut(Schema):
 
 
 class CategoryIn(Schema):
-    name: text(200, 1)  # type: ignore[valid-type]
+    name: line(200, 1)  # type: ignore[valid-type]
     parent: Id | None = None
 
 
