@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -16,6 +17,8 @@ from tidings.delivery.actions import send_message
 from tidings.delivery.models import Delivery, Send
 from tidings.subscribers.models import Subscriber, Subscription, Suppression
 from tidings.topics.models import Topic
+
+log = logging.getLogger("tidings.bulletins")
 
 # At most this many addresses per test send: it is a proof, not a mailing.
 MAX_TEST_ADDRESSES = 10
@@ -224,7 +227,8 @@ def publish_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None
         now = timezone.now()
         locked.published_at = published_at or now
         locked.status = Bulletin.SENDING
-        locked.save(update_fields=["published_at", "status"])
+        locked.publish_error = ""
+        locked.save(update_fields=["published_at", "status", "publish_error"])
         send = Send.objects.create(kind=Send.BULLETIN, bulletin=locked, state=Send.PREPARING)
     prepare_send(send)
     bulletin.refresh_from_db()
@@ -256,13 +260,44 @@ def prepare_stale_sends(older_than: timedelta = timedelta(minutes=2)) -> int:
     return sum(prepare_send(send) for send in stale)
 
 
+class PublishError(ValidationError):
+    """The bulletin's message can't be written (a bad value in it): nothing was sent."""
+
+
+def check_renders(bulletin: Bulletin) -> None:
+    """Write the bulletin's message for each of its topics once; raise PublishError if any fails.
+
+    A value that slipped past validation (a line break in a name written before the rule
+    existed) then stops the publication with the reason, instead of failing every recipient.
+    """
+    from tidings.bulletins.email import BulletinRenderer
+
+    try:
+        renderer = BulletinRenderer(bulletin)
+        for topic in bulletin.topics.all():
+            renderer.template_for(topic)
+    except Exception as error:
+        raise PublishError(
+            f"Bulletin #{bulletin.pk} can't be sent: its message could not be written "
+            f"({error}). Nothing was sent."
+        ) from error
+
+
 def send_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None) -> Send:
     """Publish a draft now and send the account admins their courtesy copy."""
-    with transaction.atomic():
-        send = publish_bulletin(bulletin, published_at=published_at)
-        admins = courtesy_recipients(bulletin.account)
-        if admins:
-            _copies(bulletin, admins, "[Courtesy copy] ")
+    check_renders(bulletin)
+    try:
+        with transaction.atomic():
+            send = publish_bulletin(bulletin, published_at=published_at)
+            admins = courtesy_recipients(bulletin.account)
+            if admins:
+                _copies(bulletin, admins, "[Courtesy copy] ")
+    except ValidationError:
+        raise
+    except (ValueError, TypeError) as error:
+        raise PublishError(
+            f"Bulletin #{bulletin.pk} can't be sent: {error}. Nothing was sent."
+        ) from error
     return send
 
 
@@ -280,16 +315,29 @@ def publish_due(now: datetime | None = None) -> int:
     )
     published = 0
     for pk in due:
-        with transaction.atomic():
-            claimed = Bulletin.objects.filter(pk=pk, status=Bulletin.SCHEDULED).update(
-                status=Bulletin.DRAFT
+        try:
+            published += _publish_scheduled(pk)
+        except Exception as error:
+            # Back to draft with the reason, so it is not retried every cycle and its author
+            # sees why; the other accounts' bulletins go out all the same.
+            log.warning("scheduled bulletin %s not published: %s", pk, error)
+            reason = " ".join(getattr(error, "messages", [str(error)]))
+            Bulletin.objects.filter(pk=pk, status=Bulletin.SCHEDULED).update(
+                status=Bulletin.DRAFT, publish_error=reason[:2000]
             )
-            if claimed != 1:
-                continue
-            bulletin = Bulletin.objects.select_related("account", "sender").get(pk=pk)
-            send_bulletin(bulletin, published_at=bulletin.scheduled_at)
-            published += 1
     return published
+
+
+def _publish_scheduled(pk: int) -> int:
+    with transaction.atomic():
+        claimed = Bulletin.objects.filter(pk=pk, status=Bulletin.SCHEDULED).update(
+            status=Bulletin.DRAFT
+        )
+        if claimed != 1:
+            return 0
+        bulletin = Bulletin.objects.select_related("account", "sender").get(pk=pk)
+        send_bulletin(bulletin, published_at=bulletin.scheduled_at)
+        return 1
 
 
 def delete_draft(bulletin: Bulletin) -> None:

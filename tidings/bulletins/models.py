@@ -38,6 +38,8 @@ class Bulletin(models.Model):
     # When a scheduled bulletin is due; the bulletins.scheduled job publishes it then.
     scheduled_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Why the scheduler could not publish it (it went back to draft); empty when all is well.
+    publish_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
