@@ -95,10 +95,10 @@ class Sink:
 
 
 @contextmanager
-def sink_server(pipelining: bool = False) -> Iterator[Sink]:
+def sink_server(pipelining: bool = False, smtputf8: bool = False) -> Iterator[Sink]:
     handler = Sink(pipelining)
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
     handler.relay = Relay("127.0.0.1", port, start_tls=False)
     try:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from email.policy import SMTP
 
 from tidings.lib.headers import refuse_unsafe
+from tidings.lib.mail import wire_address
 
 MARK = "\x00"
 HOLE = re.compile("\x00([a-z_]+)\x00")
@@ -69,7 +70,11 @@ class Template:
 
 def encode_value(value: str, mode: str) -> bytes:
     if mode == RAW:
-        return value.encode("ascii")
+        if value.isascii():
+            return value.encode("ascii")
+        # Only addresses are non-ASCII here: the domain as punycode, a non-ASCII local part as
+        # UTF-8 (RFC 6532), which the worker sends only to a relay that offers SMTPUTF8.
+        return wire_address(value)[0].encode()
     if mode == QP_HTML:
         value = html.escape(value)
     # Start and end on a soft line break: the value begins at column 0 and the text after it

@@ -62,6 +62,8 @@ class Outgoing:
     mail_from: str
     rcpt: str
     data: bytes  # as it goes on the wire after DATA: see dot_stuff()
+    # The recipient's local part is not ASCII: only a relay that offers SMTPUTF8 can take it.
+    smtputf8: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,13 +237,30 @@ class Connection:
             await self.command("QUIT")
         self.close()
 
-    def too_big(self, item: Outgoing) -> bool:
+    def refusal(self, item: Outgoing) -> Outcome | None:
+        """Return the outcome of an item this relay can't take, before anything is sent."""
         limit = self.extensions.get("SIZE", "")
-        return limit.isdigit() and int(limit) > 0 and len(item.data) > int(limit)
+        if limit.isdigit() and int(limit) > 0 and len(item.data) > int(limit):
+            return Outcome(item.key, 552, "5.3.4 message larger than the relay accepts")
+        if item.smtputf8 and "SMTPUTF8" not in self.extensions:
+            return Outcome(
+                item.key,
+                553,
+                "5.6.7 the address has a non-ASCII local part and the relay does not offer "
+                "SMTPUTF8",
+            )
+        return None
+
+    def too_big(self, item: Outgoing) -> bool:
+        return self.refusal(item) is not None
 
     @staticmethod
-    def envelope(item: Outgoing) -> bytes:
-        return f"MAIL FROM:<{item.mail_from}>\r\nRCPT TO:<{item.rcpt}>\r\nDATA\r\n".encode()
+    def mail_command(item: Outgoing) -> str:
+        return f"MAIL FROM:<{item.mail_from}>" + (" SMTPUTF8" if item.smtputf8 else "")
+
+    @classmethod
+    def envelope(cls, item: Outgoing) -> bytes:
+        return f"{cls.mail_command(item)}\r\nRCPT TO:<{item.rcpt}>\r\nDATA\r\n".encode()
 
     async def send(self, items: deque[Outgoing], outcomes: list[Outcome]) -> None:
         """Send items from the left of the deque until it is empty; raise if the session breaks.
@@ -249,9 +268,9 @@ class Connection:
         Items that were finished are appended to outcomes; on an exception, the item in flight
         is still at the left of the deque (and, with pipelining, its envelope may have gone out).
         """
-        while items and self.too_big(items[0]):
-            item = items.popleft()
-            outcomes.append(Outcome(item.key, 552, "5.3.4 message larger than the relay accepts"))
+        while items and (refused := self.refusal(items[0])) is not None:
+            items.popleft()
+            outcomes.append(refused)
         if not items:
             return
         if not self.pipelining:
@@ -286,7 +305,7 @@ class Connection:
 
     async def _send_one(self, item: Outgoing) -> Outcome:
         try:
-            await self.command(f"MAIL FROM:<{item.mail_from}>")
+            await self.command(self.mail_command(item))
             await self.command(f"RCPT TO:<{item.rcpt}>")
             await self.command("DATA", expect=3)
         except SMTPError as exc:

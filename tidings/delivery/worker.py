@@ -34,6 +34,7 @@ from tidings.delivery.limits import RateLimiter, parse_limits
 from tidings.delivery.models import Delivery, Lease, Send
 from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_relay, dot_stuff
 from tidings.inbound.addresses import verp_address
+from tidings.lib.mail import wire_address
 from tidings.lib.tokens import short_mac
 from tidings.lists.relay import personalize
 from tidings.subscribers.bounces import record_refusal
@@ -268,13 +269,14 @@ def prepare(rows: list[Row], renderers: Renderers) -> Prepared:
                 cancelled.append(row.id)
                 continue
         try:
+            rcpt, smtputf8 = wire_address(row.address)
             data = message_for(row, send, renderer, renderers)
-        except Exception as error:
+        except Exception as error:  # any failure is this row's alone
             log.warning("delivery %s not written: %s", row.id, error)
             prepared.failed[row.id] = f"message could not be written: {error}"[:2000]
             continue
         chunk.rows[row.id] = row
-        chunk.outgoing.append(Outgoing(row.id, verp_address(row.id), row.address, data))
+        chunk.outgoing.append(Outgoing(row.id, verp_address(row.id), rcpt, data, smtputf8))
     return prepared
 
 
