@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -430,14 +431,42 @@ def finish_sends() -> int:
     return len(done)
 
 
-def housekeeping() -> bool:
-    """Route one received message, finish sends, run due periodic jobs; return if busy."""
+def route_some(limit: int = 200, seconds: float = 0.25) -> bool:
+    """Route received messages for a moment (at most limit); return whether any was routed.
+
+    Called between chunks of a big send, so list posts keep pace with what arrives instead of
+    one message a second.
+    """
     from tidings.inbound.router import route_one
+
+    deadline = time.monotonic() + seconds
+    routed = 0
+    while routed < limit and time.monotonic() < deadline and route_one():
+        routed += 1
+    return routed > 0
+
+
+def housekeeping(jobs: bool = True) -> bool:
+    """Route received messages, finish sends, and (unless jobs is False: the Worker runs them
+    on their own thread) run due periodic jobs; return whether there was work."""
     from tidings.ops.periodic import run_due
 
-    routed = route_one()
+    routed = route_some()
     finish_sends()
-    return run_due() or routed
+    return (run_due() if jobs else False) or routed
+
+
+def run_jobs() -> bool:
+    """Run due periodic jobs on the jobs thread; return whether any ran."""
+    from tidings.ops.periodic import run_due
+
+    try:
+        return run_due()
+    except Exception:
+        # A lost connection, say: log it, start the next round on a new one.
+        log.exception("periodic jobs could not run")
+        close_old_connections()
+        return False
 
 
 def process_chunk(relay: Relay | None = None, renderers: Renderers | None = None) -> int:
@@ -488,6 +517,23 @@ class Worker:
         self.stop = asyncio.Event()
         self.renderers = Renderers()
         self.db = ThreadPoolExecutor(1, thread_name_prefix="tidings-db")
+        # Periodic jobs (feed polls, imports, digests) run on their own thread and connection:
+        # a slow one never holds back sending or routing.
+        self.jobs = ThreadPoolExecutor(1, thread_name_prefix="tidings-jobs")
+        self.jobs_running: asyncio.Future[bool] | None = None
+
+    async def periodic(self, wait: bool = False) -> bool:
+        """Start a round of due jobs unless one is running; return whether a finished round
+        ran any (wait: finish the running round first, as `--once` must)."""
+        ran = False
+        running = self.jobs_running
+        if running is not None and (wait or running.done()):
+            ran = await running
+            running = None
+        if running is None:
+            loop = asyncio.get_running_loop()
+            self.jobs_running = asyncio.ensure_future(loop.run_in_executor(self.jobs, run_jobs))
+        return ran
 
     async def in_db(self, func: Callable[..., T], *args: Any) -> T:
         def call() -> T:
@@ -523,7 +569,8 @@ class Worker:
                     if writing is not None:
                         await writing
                         writing = None
-                    busy = await self.in_db(housekeeping)
+                    busy = await self.in_db(housekeeping, False)
+                    busy = await self.periodic(wait=once) or busy
                     # Idle only when a claim made after housekeeping finds nothing either:
                     # routing may just have queued a list post.
                     idle_rounds = 0 if busy else idle_rounds + 1
@@ -546,7 +593,8 @@ class Worker:
                 if timezone.now() - last_housekeeping > timedelta(seconds=1):
                     # List posts and bounces must not wait for a big send to finish.
                     last_housekeeping = timezone.now()
-                    await self.in_db(housekeeping)
+                    await self.in_db(housekeeping, False)
+                    await self.periodic()
         finally:
             if writing is not None:
                 await writing
@@ -557,3 +605,7 @@ class Worker:
             await pool.close()
             await self.in_db(close_old_connections)
             self.db.shutdown()
+            if self.jobs_running is not None:
+                await self.jobs_running
+            await asyncio.get_running_loop().run_in_executor(self.jobs, close_old_connections)
+            self.jobs.shutdown()
