@@ -26,6 +26,7 @@ from tidings.inbound import addresses
 from tidings.inbound.actions import Received, store_messages
 from tidings.inbound.conf import Limits, limits
 from tidings.lib.mail import normalize
+from tidings.lib.network import in_networks, network_of
 
 log = logging.getLogger("tidings.smtpd")
 
@@ -54,7 +55,9 @@ def authenticate(
     ok = auth_data.login == CAPTURE_USERNAME.encode() and hmac.compare_digest(
         auth_data.password, settings.SMTP_CAPTURE_SECRET.encode()
     )
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd answers "535 5.7.8" itself (with handled=True, the default, it
+    # answers nothing and the client waits for its own timeout).
+    return AuthResult(success=ok, handled=ok)
 
 
 class Database:
@@ -150,7 +153,8 @@ def store_each_if_needed(batch: list[Received]) -> Sequence[int | BaseException]
 
 
 class SenderRate:
-    """Count the transactions each envelope sender started in the last minute."""
+    """Count the transactions each key (an envelope sender, a client network) started in the
+    last minute."""
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
@@ -205,6 +209,7 @@ class Handler:
         self.commits = GroupCommit(self.writer, self.limits.commit_batch)
         self.local = LocalAddresses(self.reader)
         self.senders = SenderRate(self.limits.sender_messages_per_minute)
+        self.clients = SenderRate(self.limits.client_messages_per_minute)
         self.connections: defaultdict[str, int] = defaultdict(int)
 
     def close(self) -> None:
@@ -222,9 +227,10 @@ class Handler:
         if len(address) > MAX_ADDRESS_LENGTH or any(ord(c) < 32 for c in address):
             return "553 5.1.7 Malformed sender address"
         # The capture login is Tidings' own worker relaying a list post to every member.
-        if not session.authenticated and not self.senders.allow(normalize(address).lower()):
-            log.warning("too many messages from <%s> (%s)", address, session.peer)
-            return "450 4.7.1 Too many messages from this sender; please try again later"
+        if not session.authenticated:
+            refused = self.over_limit(session, address)
+            if refused:
+                return refused
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
@@ -261,7 +267,10 @@ class Handler:
             return "554 5.5.2 Bare CR or LF refused: every line must end with CRLF"
         received = Received(
             raw=raw,
-            mail_from=envelope.mail_from or "",
+            # aiosmtpd hands the null sender (bounces, auto-replies) over as "<>" (and needs it
+            # so: an empty one reads as "no MAIL yet"). It is stored as "", which everything
+            # downstream reads as "never answer this".
+            mail_from="" if envelope.mail_from in (None, "<>") else envelope.mail_from,
             local_rcpts=[a for a in envelope.rcpt_tos if addresses.is_local_domain(a)],
             captured_rcpts=[a for a in envelope.rcpt_tos if not addresses.is_local_domain(a)],
             peer=str(session.peer[0]) if session.peer else "",
@@ -276,6 +285,18 @@ class Handler:
             "stored message #%s from <%s> for %s", message_id, envelope.mail_from, envelope.rcpt_tos
         )
         return f"250 2.0.0 Queued as {message_id}"
+
+    def over_limit(self, session: Session, sender: str) -> str:
+        """Return the refusal when this transaction is one too many, else ""."""
+        ip = str(session.peer[0]) if session.peer else ""
+        unlimited = in_networks(ip, list(self.limits.unlimited_clients))
+        if not unlimited and not self.clients.allow(network_of(ip)):
+            log.warning("too many messages from the network of %s", ip)
+            return "451 4.7.1 Too many messages from your network; please try again later"
+        if sender not in ("", "<>") and not self.senders.allow(normalize(sender).lower()):
+            log.warning("too many messages from <%s> (%s)", sender, session.peer)
+            return "450 4.7.1 Too many messages from this sender; please try again later"
+        return ""
 
     def connect(self, ip: str) -> bool:
         """Count a new connection from ip; return False if it is one too many."""
