@@ -270,7 +270,7 @@ class Handler:
             # aiosmtpd hands the null sender (bounces, auto-replies) over as "<>" (and needs it
             # so: an empty one reads as "no MAIL yet"). It is stored as "", which everything
             # downstream reads as "never answer this".
-            mail_from="" if envelope.mail_from in (None, "<>") else envelope.mail_from,
+            mail_from="" if envelope.mail_from in (None, "<>") else str(envelope.mail_from),
             local_rcpts=[a for a in envelope.rcpt_tos if addresses.is_local_domain(a)],
             captured_rcpts=[a for a in envelope.rcpt_tos if not addresses.is_local_domain(a)],
             peer=str(session.peer[0]) if session.peer else "",
