@@ -411,7 +411,7 @@ def notify_readers(comment: Comment) -> None:
         msg["Auto-Submitted"] = "auto-generated"
         msg["List-Unsubscribe"] = f"<{context['unsubscribe']}>"
         msg.set_content(render_to_string("archive/email/comment_body.txt", context))
-        send_message(msg, [address])
+        send_message(msg, [address], account=mailing_list.account)
 
 
 def _query(token: str) -> str:

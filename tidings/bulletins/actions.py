@@ -140,7 +140,7 @@ def _copies(bulletin: Bulletin, addresses: list[str], prefix: str) -> int:
     for address in addresses:
         msg = preview_message(bulletin, recipient=address, subscriber_id=known.get(address, 0))
         msg.replace_header("Subject", prefix + str(msg["Subject"]))
-        send_message(msg, [address])
+        send_message(msg, [address], account=bulletin.account)
     return len(addresses)
 
 

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from tidings.accounts.access import account_view, accounts_of
 from tidings.accounts.models import Account
 from tidings.bulletins.models import Bulletin
 from tidings.console.composer import STATES
+from tidings.delivery.models import Delivery, Send
 
 
 @login_required
@@ -30,5 +34,22 @@ def account_home(request: HttpRequest, account: Account) -> HttpResponse:
             "account": account,
             "states": [(key, label, totals.get(key, 0)) for key, label in STATES],
             "latest": bulletins.order_by("-created", "-pk")[:5],
+            "failed_notices": failed_notices(account),
         },
+    )
+
+
+def failed_notices(account: Account, days: int = 14, limit: int = 20) -> list[Delivery]:
+    """The account's notices (owner, moderator, comment, confirmation mail) that could not be
+    delivered lately, newest first: otherwise nobody would learn that they never arrived."""
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        Delivery.objects.filter(
+            send__account=account,
+            send__kind=Send.NOTICE,
+            send__created__gte=since,
+            state=Delivery.FAILED,
+        )
+        .select_related("send")
+        .order_by("-send__created", "-pk")[:limit]
     )

@@ -6,14 +6,22 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from tidings.accounts.models import Account
 from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
 
 
-def send_message(msg: EmailMessage, recipients: list[str]) -> Send:
-    """Queue one finished message (a notice, a confirmation request) for the workers to send."""
+def send_message(
+    msg: EmailMessage, recipients: list[str], *, account: Account | None = None
+) -> Send:
+    """Queue one finished message (a notice, a confirmation request) for the workers to send.
+
+    account: whose message it is; one that fails is shown on that account's console home.
+    """
     with transaction.atomic():
-        send = Send.objects.create(kind=Send.NOTICE, message=msg.as_bytes(policy=POLICY))
+        send = Send.objects.create(
+            kind=Send.NOTICE, message=msg.as_bytes(policy=POLICY), account=account
+        )
         Delivery.objects.bulk_create(
             Delivery(send=send, address=address, message_id=str(msg.get("Message-ID", "")))
             for address in dict.fromkeys(recipients)

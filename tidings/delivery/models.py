@@ -32,6 +32,11 @@ class Send(models.Model):
     mailing_list = models.ForeignKey(
         "lists.MailingList", models.CASCADE, null=True, blank=True, related_name="sends"
     )
+    # Whose notice this is (a list's owner notice, a confirmation): a failed one is shown on
+    # that account's console home.
+    account = models.ForeignKey(
+        "accounts.Account", models.CASCADE, null=True, blank=True, related_name="notice_sends"
+    )
     # The finished message for sends whose content is the same for every recipient (list relays,
     # notices such as confirmation requests).
     message = models.BinaryField(null=True, blank=True)

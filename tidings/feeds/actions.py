@@ -90,7 +90,7 @@ def notify_reviewers(watch: Watch, bulletin: Bulletin) -> Send | None:
     msg["Message-ID"] = make_msgid("feed-draft", domain=settings.MAIL_DOMAIN)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(render_to_string("feeds/email/draft_body.txt", context), cte="quoted-printable")
-    return send_message(msg, to)
+    return send_message(msg, to, account=account)
 
 
 def watch_drafts(account: Account):  # type: ignore[no-untyped-def]

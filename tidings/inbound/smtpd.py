@@ -201,6 +201,21 @@ class LocalAddresses:
         return True
 
 
+def captured_locally(envelope: Envelope) -> set[str]:
+    """The local addresses of this transaction that go to the captured outbox."""
+    found: set[str] | None = getattr(envelope, "captured_locally", None)
+    if found is None:
+        found = set()
+        envelope.captured_locally = found  # type: ignore[attr-defined]
+    return found
+
+
+def captured(envelope: Envelope) -> set[str]:
+    """Every recipient of this transaction kept in the captured outbox."""
+    outside = {a for a in envelope.rcpt_tos if not addresses.is_local_domain(a)}
+    return outside | captured_locally(envelope)
+
+
 class Handler:
     def __init__(self, limits_: Limits | None = None) -> None:
         self.limits = limits_ or limits()
@@ -253,7 +268,11 @@ class Handler:
                 log.exception("could not look up <%s>", address)
                 return "451 4.3.0 Could not check the address; please try again later"
             if not known:
-                return f"550 5.1.1 <{address}>: no such list or address here"
+                if not session.authenticated:
+                    return f"550 5.1.1 <{address}>: no such list or address here"
+                # Tidings' own notices to a local address with no list behind it (the account's
+                # sender address, an owner's): kept in the captured outbox, like outside mail.
+                captured_locally(envelope).add(address)
         elif not session.authenticated:
             # Never an open relay: other domains only for our own worker's captured outbox.
             return "550 5.7.1 Relaying denied: this server accepts mail only for its own addresses"
@@ -271,8 +290,8 @@ class Handler:
             # so: an empty one reads as "no MAIL yet"). It is stored as "", which everything
             # downstream reads as "never answer this".
             mail_from="" if envelope.mail_from in (None, "<>") else str(envelope.mail_from),
-            local_rcpts=[a for a in envelope.rcpt_tos if addresses.is_local_domain(a)],
-            captured_rcpts=[a for a in envelope.rcpt_tos if not addresses.is_local_domain(a)],
+            local_rcpts=[a for a in envelope.rcpt_tos if a not in captured(envelope)],
+            captured_rcpts=[a for a in envelope.rcpt_tos if a in captured(envelope)],
             peer=str(session.peer[0]) if session.peer else "",
             helo=(session.host_name or "").replace("\x00", ""),
         )

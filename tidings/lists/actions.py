@@ -130,7 +130,11 @@ def reject_post(record: ListMessage, reason: str, *, moderator: str = "a moderat
     with transaction.atomic():
         _decide_held(record, ListMessage.REJECTED, "rejected", f"Rejected by {moderator}: {reason}")
         if not wants_no_reply(record):
-            send_message(rejection_notice(record, reason), [record.sender])
+            send_message(
+                rejection_notice(record, reason),
+                [record.sender],
+                account=record.mailing_list.account,
+            )
     return record
 
 

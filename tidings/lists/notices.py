@@ -50,4 +50,4 @@ def send_notice(
     if not to:
         return None
     msg = list_notice(mailing_list, ", ".join(to), name, context, **kwargs)
-    return send_message(msg, to)
+    return send_message(msg, to, account=mailing_list.account)

@@ -224,7 +224,9 @@ def send_confirmation(
             "changing": to != subscriber.email,
             "days": settings_for(subscriber.account).confirm_link_days,
         }
-        send_message(notice(subscriber.account, to, "confirm", context), [to])
+        send_message(
+            notice(subscriber.account, to, "confirm", context), [to], account=subscriber.account
+        )
     subscriber.confirm_nonce, subscriber.confirm_sent_at = nonce, now
     return True
 

@@ -88,7 +88,11 @@ def send_digests(account: Account, mode: str, until: datetime) -> int:
             )
             if not bulletins or is_suppressed(account, subscriber.email):
                 continue  # nothing is sent for an empty period
-            send_message(digest_message(subscriber, mode, bulletins), [subscriber.email])
+            send_message(
+                digest_message(subscriber, mode, bulletins),
+                [subscriber.email],
+                account=subscriber.account,
+            )
             sent += 1
     return sent
 
