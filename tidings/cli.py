@@ -13,7 +13,13 @@ def main(argv: list[str] | None = None) -> None:
         argv[1] = argv[1].replace("-", "_")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv)
+    from tidings.lib.env import EmptySecret
+
+    try:
+        execute_from_command_line(argv)
+    except EmptySecret as refused:
+        # Settings are read on the first command: a clear line, not a traceback.
+        sys.exit(f"tidings: refusing to start: {refused}")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 
-from tidings.lib.env import env_bool, env_int, env_str, secret
+from tidings.lib.env import env_bool, env_int, env_str, private_dir, secret
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("TIDINGS_DATA_DIR", str(Path.cwd() / "data"))).resolve()
@@ -91,7 +92,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(DATA_DIR)
+    # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database
+    # file's permissions, so no other local user can read subscribers or sessions.
+    for _name in (Path(DATABASES["default"]["NAME"]), DATA_DIR / "test.sqlite3"):
+        os.close(os.open(_name, os.O_CREAT | os.O_WRONLY, 0o600))
+        if _name.stat().st_mode & 0o077:
+            _name.chmod(0o600)
     DATABASES["default"]["OPTIONS"] = {
         # Several processes (web, SMTP server, workers) share the file: WAL lets readers run
         # beside one writer, IMMEDIATE takes the write lock at BEGIN so a claim never has to

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 
@@ -32,24 +34,51 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, not {value!r}") from None
 
 
+class EmptySecret(ValueError):
+    """A secret that is set but empty: refusing it beats accepting an empty password."""
+
+
+def private_dir(path: Path) -> Path:
+    """Create path if needed and make it readable by its owner only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def _checked(name: str, value: str, where: str) -> str:
+    if not value:
+        raise EmptySecret(f"{name} is empty ({where}); set it, or delete the file to generate one")
+    return value
+
+
 def secret(name: str, data_dir: Path, filename: str) -> str:
-    """Return a secret from NAME, from the file named by NAME_FILE, or generated once on disk."""
-    if os.environ.get(name):
-        return os.environ[name]
+    """Return a secret from NAME, from the file named by NAME_FILE, or generated once on disk.
+
+    The generated file appears whole or not at all: it is written under a temporary name and
+    linked into place, and of several processes starting at once the first link wins while
+    the others read the winner's file. No process ever sees it empty; an empty secret (set so,
+    or a file emptied since) is refused.
+    """
+    if name in os.environ:
+        return _checked(name, os.environ[name], "from the environment")
     if os.environ.get(f"{name}_FILE"):
-        return Path(os.environ[f"{name}_FILE"]).read_text().strip()
+        path = Path(os.environ[f"{name}_FILE"])
+        return _checked(name, path.read_text().strip(), str(path))
     path = data_dir / filename
     try:
-        return path.read_text().strip()
+        return _checked(name, path.read_text().strip(), str(path))
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    # O_EXCL: if two processes start at once, the loser reads the winner's secret.
+    private_dir(data_dir)
+    fd, temporary = tempfile.mkstemp(prefix=f".{filename}.", dir=data_dir)  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(value + "\n")
-    return value
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)  # atomic, and never replaces a secret already there
+    finally:
+        os.unlink(temporary)
+    return _checked(name, path.read_text().strip(), str(path))
