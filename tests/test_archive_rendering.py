@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from tests.test_archive import parse, post_url, press_release
 from tidings.archive.actions import archive_post
-from tidings.archive.middleware import POLICY
 from tidings.archive.models import Post
 from tidings.archive.render import render_text, sanitize_mail_html
+from tidings.lib.security import POLICY
 from tidings.lists.models import MailingList
 
 HOSTILE_HTML = (

@@ -83,7 +83,7 @@ def test_it_shows_a_members_only_topic_to_members(
     client: Client, account: Account, private_topic: Topic, victor: object
 ) -> None:
     secret = bulletin(account, private_topic, "Staff only", datetime(2015, 12, 2, tzinfo=UTC))
-    client.login(username="victor", password="correct horse 9")
+    client.force_login(victor)
     response = client.get(reverse("bulletins:web_copy", args=[secret.pk]))
     assert response.status_code == 200
     assert "Staff only" in response.content.decode()
@@ -93,7 +93,7 @@ def test_it_hides_a_members_only_topic_from_another_tenant(
     client: Client, account: Account, private_topic: Topic, oscar: object
 ) -> None:
     secret = bulletin(account, private_topic, "Staff only", datetime(2015, 12, 2, tzinfo=UTC))
-    client.login(username="oscar", password="correct horse 9")
+    client.force_login(oscar)
     assert client.get(reverse("bulletins:web_copy", args=[secret.pk])).status_code == 404
 
 

@@ -166,7 +166,7 @@ def test_it_keeps_members_only_topics_and_lists_from_anonymous_readers(
 def test_it_shows_members_only_topics_to_members(
     client: Client, bulletins: list[Bulletin], victor: object
 ) -> None:
-    client.login(username="victor", password="correct horse 9")
+    client.force_login(victor)
     html = account_search(client, "migration")
     assert reverse("bulletins:web_copy", args=[bulletins[1].pk]) in html
     assert "Staff Notes" in html

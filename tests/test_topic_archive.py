@@ -134,7 +134,7 @@ def test_it_shows_a_members_only_topic_to_members(
     client: Client, account: Account, private_topic: Topic, victor: object
 ) -> None:
     bulletin(account, private_topic, "Staff only", TALKS)
-    client.login(username="victor", password="correct horse 9")
+    client.force_login(victor)
     response = client.get(reverse("bulletins:topic", args=["USSTATEBPA", "USSTATEBPA_9"]))
     assert "Staff only" in response.content.decode()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -175,8 +176,9 @@ BOUNCE_SOFT_THRESHOLD = env_int("TIDINGS_BOUNCE_SOFT_THRESHOLD", 3)
 BOUNCE_SOFT_WINDOW_DAYS = env_int("TIDINGS_BOUNCE_SOFT_WINDOW_DAYS", 14)
 
 # --- archive ---
-# Security headers (Content-Security-Policy, nosniff) on every page under /lists/ and /bulletins/.
-MIDDLEWARE.append("tidings.archive.middleware.ArchiveSecurityHeaders")
+# Security headers (Content-Security-Policy, nosniff) on every page under /lists/, /bulletins/
+# and /console/.
+MIDDLEWARE.append("tidings.lib.security.SecurityHeaders")
 # Comments one IP address may post in a window before it is asked to wait.
 ARCHIVE_COMMENT_RATE_LIMIT = env_int("TIDINGS_COMMENT_RATE_LIMIT", 5)
 ARCHIVE_COMMENT_RATE_SECONDS = env_int("TIDINGS_COMMENT_RATE_SECONDS", 600)
@@ -186,3 +188,35 @@ ARCHIVE_NOTIFY_AUTHORS = env_bool("TIDINGS_COMMENT_NOTIFY_AUTHORS", True)
 # --- lists ---
 # Seconds to wait for a DMARC policy lookup (_dmarc.<domain> TXT) before relaying unchanged.
 LISTS_DMARC_DNS_TIMEOUT = env_int("TIDINGS_LISTS_DMARC_DNS_TIMEOUT", 3)
+
+# --- security of the web tier ---
+# Served over https (TIDINGS_BASE_URL says so): cookies only over TLS, and HSTS. Behind a
+# reverse proxy that terminates TLS, name the header it sets (e.g. X-Forwarded-Proto) so Django
+# knows a request came over https; never set it without such a proxy (clients could fake it).
+HTTPS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("TIDINGS_HSTS_SECONDS", 365 * 86400 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TIDINGS_HSTS_INCLUDE_SUBDOMAINS", False)
+_PROXY_SSL_HEADER = env_str("TIDINGS_PROXY_SSL_HEADER", "")
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (f"HTTP_{_PROXY_SSL_HEADER.upper().replace('-', '_')}", "https")
+SESSION_COOKIE_HTTPONLY = True
+
+# Console and admin logins: after TIDINGS_LOGIN_FAILURE_LIMIT failures from one client address,
+# that address waits TIDINGS_LOGIN_COOLOFF_MINUTES (django-axes; 429 with a page saying so).
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("TIDINGS_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TIDINGS_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
+# The socket's address, as every other limit reads it (X-Forwarded-For is the client's to fake).
+AXES_CLIENT_IP_CALLABLE = "tidings.lib.web.client_ip"
+
+# API requests one token may make per minute (429 with Retry-After beyond; 0: no limit).
+API_RATE_PER_MINUTE = env_int("TIDINGS_API_RATE_PER_MINUTE", 600)

@@ -33,6 +33,7 @@ from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.inbound.models import InboundMessage
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
+from tidings.lib.network import network_of
 from tidings.lib.tokens import make_token
 from tidings.lists.models import MailingList
 
@@ -283,9 +284,11 @@ def check_rate(ip: str | None) -> None:
     """Raise RateLimited when this address has commented too often lately."""
     if not ip:
         return
-    since = timezone.now() - timedelta(seconds=settings.ARCHIVE_COMMENT_RATE_SECONDS)
-    recent = Comment.objects.filter(ip=ip, created__gte=since).count()
-    if recent >= settings.ARCHIVE_COMMENT_RATE_LIMIT:
+    # Counted per client network (an IPv4 address, an IPv6 /64), not per exact address.
+    from tidings.subscribers.actions import allow
+
+    key = f"comment-net:{network_of(ip)}"
+    if not allow(key, settings.ARCHIVE_COMMENT_RATE_LIMIT, settings.ARCHIVE_COMMENT_RATE_SECONDS):
         raise RateLimited("You have posted several comments just now; please wait a few minutes.")
 
 

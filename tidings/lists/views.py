@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tidings.lib.tokens import BadToken, ExpiredToken
-from tidings.lib.web import client_ip
+from tidings.lib.web import client_network
 from tidings.lists import membership
 from tidings.lists.forms import JoinForm, LeaveForm
 from tidings.lists.members import members_page
@@ -28,7 +28,7 @@ def throttled(request: HttpRequest, mailing_list: MailingList) -> HttpResponse |
     """Answer 429 to a network past its hourly limit of join and leave requests (which each
     send a confirmation mail); None while it is within it."""
     limit = settings.SUBSCRIBE_RATE_PER_IP
-    if allow(f"list-ip:{client_ip(request)}", limit, 3600):
+    if allow(f"list-net:{client_network(request)}", limit, 3600):
         return None
     context = {"mailing_list": mailing_list, "limit": limit}
     return render(request, "lists/throttled.html", context, status=429)

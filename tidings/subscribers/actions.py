@@ -140,6 +140,15 @@ def allow(key: str, limit: int, window: int) -> bool:
         return True
 
 
+def seconds_until_allowed(key: str, window: int) -> int:
+    """Return how long until key's window starts over (at least 1): a Retry-After value."""
+    start = Throttle.objects.filter(key=key).values_list("window_start", flat=True).first()
+    if start is None:
+        return 1
+    left = (start + timedelta(seconds=window) - timezone.now()).total_seconds()
+    return max(1, int(left) + 1)
+
+
 # --- suppression -------------------------------------------------------------------------------
 
 

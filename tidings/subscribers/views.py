@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tidings.accounts.models import Account
 from tidings.lib.tokens import BadToken, ExpiredToken, unsign_id
-from tidings.lib.web import client_ip
+from tidings.lib.web import client_network
 from tidings.subscribers import actions
 from tidings.subscribers.forms import AddressForm, DeliveryForm, SubscribeForm, TopicsForm
 from tidings.subscribers.models import Subscriber
@@ -52,7 +52,7 @@ def embed(request: HttpRequest, code: str) -> HttpResponse:
 
 def subscribe_post(request: HttpRequest, account: Account) -> HttpResponse:
     limit = settings.SUBSCRIBE_RATE_PER_IP
-    if not actions.allow(f"subscribe-ip:{client_ip(request)}", limit, 3600):
+    if not actions.allow(f"subscribe-net:{client_network(request)}", limit, 3600):
         context = {"account": account, "limit": limit}
         return render(request, "subscribers/subscribe_throttled.html", context, status=429)
     form = SubscribeForm(account, request.POST)

@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from tidings.api.docs import LocalSwagger
 from tidings.api.v1 import bulletins, lists, subscribers, tokens, topics
-from tidings.api.v1.common import BearerToken
+from tidings.api.v1.common import BearerToken, TooManyRequests
 from tidings.delivery.actions import SendStateError
 
 DESCRIPTION = """Every request carries an account's token: `Authorization: Bearer tid_…`
@@ -67,6 +67,13 @@ def refused_by_action(request: HttpRequest, exc: DjangoValidationError) -> HttpR
 @api.exception_handler(SendStateError)
 def wrong_state(request: HttpRequest, exc: SendStateError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(TooManyRequests)
+def too_many(request: HttpRequest, exc: TooManyRequests) -> HttpResponse:
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
+from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Path, Schema
@@ -16,6 +17,7 @@ from tidings.accounts.models import Account, Membership
 from tidings.api import actions
 from tidings.api.models import ApiToken
 from tidings.lib.headers import check_line
+from tidings.subscribers.actions import allow, seconds_until_allowed
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -24,11 +26,26 @@ DEFAULT_LIMIT = 50
 MAX_ID = 2**63 - 1
 
 
+class TooManyRequests(Exception):
+    """The token made more requests this minute than TIDINGS_API_RATE_PER_MINUTE allows."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many requests with this token; try again in {retry_after} s.")
+        self.retry_after = retry_after
+
+
 class BearerToken(HttpBearer):
     """`Authorization: Bearer tid_…`; the token decides the account and the role."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return actions.authenticate(token)
+        found = actions.authenticate(token)
+        limit = settings.API_RATE_PER_MINUTE
+        if found is not None and limit > 0:
+            # Counted in the database, so every web process shares one budget per token.
+            key = f"api-token:{found.pk}"
+            if not allow(key, limit, 60):
+                raise TooManyRequests(seconds_until_allowed(key, 60))
+        return found
 
 
 def token_of(request: HttpRequest) -> ApiToken:
