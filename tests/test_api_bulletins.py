@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 
+import pytest
 from django.utils import timezone
 
 from tests.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
@@ -22,6 +23,12 @@ DRAFT = {
     "body": "New fees from **June**.",
     "body_format": "markdown",
 }
+
+
+@pytest.fixture(autouse=True)
+def _no_token_rate(settings):  # type: ignore[no-untyped-def]
+    # Query counts here measure the endpoints; the per-token limit has its own test.
+    settings.API_RATE_PER_MINUTE = 0
 
 
 def draft(account: Account, topic: Topic) -> Bulletin:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
 from tidings.accounts.models import Account
 from tidings.topics.actions import create_topic
 from tidings.topics.models import Category, Topic
+
+
+@pytest.fixture(autouse=True)
+def _no_token_rate(settings):  # type: ignore[no-untyped-def]
+    # Query counts here measure the endpoints; the per-token limit has its own test.
+    settings.API_RATE_PER_MINUTE = 0
 
 
 def test_it_lists_the_accounts_topics_only(
