@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from tidings.accounts.models import Account, Membership
@@ -65,3 +66,41 @@ def account_view(role: str = Membership.VIEWER) -> Callable[..., Any]:
         return wrapper
 
     return decorate
+
+
+# --- topic limits --------------------------------------------------------------------------------
+# An author may be limited to some topics. Such an author writes, sees and reports on only the
+# bulletins whose every topic is theirs, and only their topics' figures.
+
+
+def topic_limit(membership: Membership) -> QuerySet[Any] | None:
+    """Return the topics a limited author is kept to, or None when the member sees every topic."""
+    if membership.role != Membership.AUTHOR or not membership.pk:
+        return None
+    assigned = membership.topics.all()
+    return assigned if assigned.exists() else None
+
+
+def allowed_topics(membership: Membership) -> QuerySet[Any]:
+    """Return the topics the member may write to and see: an author's assigned ones, else all."""
+    from tidings.topics.models import Topic
+
+    topics = Topic.objects.filter(account=membership.account).order_by("name")
+    limit = topic_limit(membership)
+    if limit is not None:
+        topics = topics.filter(pk__in=limit.values("pk"))
+    return topics
+
+
+def visible_bulletins(membership: Membership, bulletins: QuerySet[Any]) -> QuerySet[Any]:
+    """Keep only the bulletins the member may see: for a limited author, those with no topic
+    outside their own."""
+    limit = topic_limit(membership)
+    if limit is None:
+        return bulletins
+    from tidings.bulletins.models import Bulletin
+
+    foreign = Bulletin.topics.through.objects.filter(bulletin=OuterRef("pk")).exclude(
+        topic__in=limit.values("pk")
+    )
+    return bulletins.exclude(Exists(foreign))

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.access import account_view
+from tidings.accounts.access import account_view, allowed_topics, visible_bulletins
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins import actions
 from tidings.bulletins.models import Bulletin
@@ -25,7 +25,6 @@ from tidings.console.forms import BulletinForm
 from tidings.delivery.actions import send_counts
 from tidings.delivery.models import Delivery, Send
 from tidings.subscribers.models import Subscriber
-from tidings.topics.models import Topic
 
 SAMPLE_RECIPIENT = "subscriber@example.com"
 # The preview frame shows hostile-until-proven-otherwise HTML: no script, nothing fetched but
@@ -42,20 +41,17 @@ STATES = [
 ]
 
 
-def allowed_topics(membership: Membership) -> QuerySet[Topic]:
-    """Return the topics the member may write to: an author's assigned ones, else all."""
-    topics = Topic.objects.filter(account=membership.account).order_by("name")
-    if membership.role == Membership.AUTHOR and membership.pk:
-        assigned = membership.topics.all()
-        if assigned.exists():
-            topics = topics.filter(pk__in=assigned.values("pk"))
-    return topics
-
-
 def _bulletin(account: Account, pk: int) -> Bulletin:
     return get_object_or_404(
         Bulletin.objects.select_related("account", "sender"), pk=pk, account=account
     )
+
+
+def _visible(request: HttpRequest, account: Account, pk: int) -> Bulletin:
+    """Return a bulletin the member may see (a limited author: only their topics')."""
+    bulletins = Bulletin.objects.select_related("account", "sender").filter(account=account)
+    visible = visible_bulletins(request.membership, bulletins)  # type: ignore[attr-defined]
+    return get_object_or_404(visible, pk=pk)
 
 
 def _writable(request: HttpRequest, account: Account, pk: int) -> Bulletin:
@@ -262,7 +258,8 @@ def cancel(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
 
 @account_view()
 def bulletin_list(request: HttpRequest, account: Account) -> HttpResponse:
-    bulletins = Bulletin.objects.filter(account=account)
+    membership = request.membership  # type: ignore[attr-defined]
+    bulletins = visible_bulletins(membership, Bulletin.objects.filter(account=account))
     totals = {
         row["status"]: row["n"]
         for row in bulletins.values("status").annotate(n=Count("id")).order_by()
@@ -311,7 +308,7 @@ def bulletin_list(request: HttpRequest, account: Account) -> HttpResponse:
 
 @account_view()
 def bulletin_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
-    bulletin = _bulletin(account, pk)
+    bulletin = _visible(request, account, pk)
     send = bulletin.sends.filter(kind=Send.BULLETIN).order_by("pk").first()
     membership = request.membership  # type: ignore[attr-defined]
     can_write = (

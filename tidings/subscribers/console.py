@@ -6,7 +6,6 @@ by keyset over an index (limit + 1 rows tell whether a next page exists), never 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from tidings.accounts.access import account_view
 from tidings.accounts.models import Account, Membership
+from tidings.lib.spreadsheet import SafeWriter
 from tidings.subscribers import actions, import_jobs
 from tidings.subscribers.conf import CONSOLE_PAGE_SIZE
 from tidings.subscribers.forms import ImportForm, SearchForm, SuppressionForm
@@ -175,7 +175,7 @@ class Echo:
 @account_view(MANAGE)
 def export(request: HttpRequest, account: Account) -> StreamingHttpResponse:
     topics = list(Topic.objects.filter(account=account, code__in=request.GET.getlist("topic")))
-    writer = csv.writer(Echo())
+    writer = SafeWriter(Echo())
 
     def lines() -> Iterator[str]:
         for row in export_rows(account, topics=topics):

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tidings.accounts.models import Account
+from tidings.lib.spreadsheet import SafeWriter
 from tidings.subscribers.conf import IMPORT_MAX_BYTES, IMPORT_STALE_SECONDS
 from tidings.subscribers.importer import import_subscribers, read_rows
 from tidings.subscribers.models import ImportJob
@@ -121,7 +122,7 @@ def run_import(job: ImportJob) -> ImportJob:
         return job
     if report.errors:
         with errors_path(job).open("w", newline="") as out:
-            writer = csv.writer(out)
+            writer = SafeWriter(out)
             writer.writerow(["line", "value", "error"])
             writer.writerows(report.errors)
     counts = report.as_dict()

@@ -22,6 +22,7 @@ from django.utils import timezone
 from email_validator import EmailNotValidError, validate_email
 
 from tidings.accounts.models import Account
+from tidings.lib.spreadsheet import SafeWriter, unquote_cell
 from tidings.subscribers.actions import send_confirmation
 from tidings.subscribers.conf import IMPORT_SKIP_FK_CHECKS
 from tidings.subscribers.models import Subscriber, Subscription, Suppression
@@ -75,24 +76,49 @@ class ImportReport:
         }
 
 
+class Unreadable(str):
+    """A row the CSV reader could not read (a field over the size limit, say): why, as text."""
+
+
+def _rows(reader: Any) -> Iterator[list[str] | Unreadable]:
+    """Yield the reader's rows; a row it can't read is reported, and reading goes on."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Unreadable(f"row could not be read: {error}")
+
+
 def read_rows(f: IO[str]) -> Iterator[tuple[int, str]]:
-    """Yield (line number, address) from CSV with an 'email' column, or one address a line."""
+    """Yield (line number, address) from CSV with an 'email' column, or one address a line.
+
+    A row the reader can't read yields an Unreadable value, which the import reports for that
+    line while it imports the others.
+    """
     reader = csv.reader(f)
-    header = next(reader, None)
+    rows = _rows(reader)
+    header = next(rows, None)
     if header is None:
         return
+    if isinstance(header, Unreadable):
+        raise ValueError(f"The first line {header}.")
     names = [h.strip().lower() for h in header]
     if "email" in names:
         column = names.index("email")
     elif header and "@" in header[0]:
         column = 0
-        yield reader.line_num, header[0]
+        yield reader.line_num, unquote_cell(header[0])
     else:
         raise ValueError("The first line must name an 'email' column (or be an address).")
-    for row in reader:
+    for row in rows:
+        if isinstance(row, Unreadable):
+            yield reader.line_num, row
+            continue
         if not row or not any(cell.strip() for cell in row):
             continue
-        yield reader.line_num, row[column] if column < len(row) else ""
+        yield reader.line_num, unquote_cell(row[column]) if column < len(row) else ""
 
 
 def _postgres() -> bool:
@@ -143,6 +169,9 @@ def import_subscribers(
     chunk: list[str] = []
     for line, value in rows:
         report.rows += 1
+        if isinstance(value, Unreadable):
+            report.errors.append((line, "", str(value)))
+            continue
         try:
             address = check_address(value)
         except EmailNotValidError as exc:
@@ -378,7 +407,7 @@ def export_subscribers(
     account: Account, out: IO[str], *, topics: list[Topic] | None = None, batch: int = 2000
 ) -> int:
     """Write the account's subscribers as CSV (the columns import reads); return how many."""
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     count = -1
     for row in export_rows(account, topics=topics, batch=batch):
         writer.writerow(row)

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from tidings.accounts.access import account_view
+from tidings.accounts.access import account_view, allowed_topics, visible_bulletins
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins.models import Bulletin
-from tidings.topics.models import Topic
+from tidings.lib.spreadsheet import SafeWriter
 from tidings.tracking import actions, charts, reports
 from tidings.tracking.forms import TrackingSettingsForm
 
 PUBLISHED = (Bulletin.SENDING, Bulletin.SENT)
 
 
-def _bulletin(account: Account, pk: int) -> Bulletin:
-    # Another tenant's bulletin is "not found", never "forbidden".
-    return get_object_or_404(Bulletin, pk=pk, account=account, status__in=PUBLISHED)
+def _published(request: HttpRequest, account: Account) -> QuerySet[Bulletin]:
+    """The account's published bulletins this member may see (a limited author: theirs)."""
+    bulletins = Bulletin.objects.filter(account=account, status__in=PUBLISHED)
+    return visible_bulletins(request.membership, bulletins)  # type: ignore[attr-defined]
+
+
+def _bulletin(request: HttpRequest, account: Account, pk: int) -> Bulletin:
+    # Another tenant's bulletin, or one outside an author's topics, is "not found".
+    return get_object_or_404(_published(request, account), pk=pk)
 
 
 @account_view(Membership.VIEWER)
 def index(request: HttpRequest, account: Account) -> HttpResponse:
-    bulletins = Bulletin.objects.filter(account=account, status__in=PUBLISHED).order_by(
-        "-published_at", "-id"
-    )[:100]
-    topics = Topic.objects.filter(account=account).order_by("name")
+    bulletins = _published(request, account).order_by("-published_at", "-id")[:100]
+    topics = allowed_topics(request.membership)  # type: ignore[attr-defined]
     return render(
         request,
         "tracking/index.html",
@@ -44,7 +48,7 @@ def index(request: HttpRequest, account: Account) -> HttpResponse:
 
 @account_view(Membership.VIEWER)
 def report(request: HttpRequest, account: Account, bulletin: int) -> HttpResponse:
-    found = _bulletin(account, bulletin)
+    found = _bulletin(request, account, bulletin)
     numbers = reports.report_for(found)
     funnel = [
         ("Recipients", numbers.recipients),
@@ -78,8 +82,8 @@ class _Echo:
 
 @account_view(Membership.VIEWER)
 def recipients_csv(request: HttpRequest, account: Account, bulletin: int) -> StreamingHttpResponse:
-    found = _bulletin(account, bulletin)
-    writer = csv.writer(_Echo())
+    found = _bulletin(request, account, bulletin)
+    writer = SafeWriter(_Echo())
 
     def lines() -> Iterator[str]:
         for row in reports.recipient_rows(found):
@@ -92,7 +96,7 @@ def recipients_csv(request: HttpRequest, account: Account, bulletin: int) -> Str
 
 @account_view(Membership.VIEWER)
 def topic_growth(request: HttpRequest, account: Account, topic: int) -> HttpResponse:
-    found = get_object_or_404(Topic, pk=topic, account=account)
+    found = get_object_or_404(allowed_topics(request.membership), pk=topic)  # type: ignore[attr-defined]
     series = reports.subscribers_over_time(found)
     return render(
         request,

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from tidings.accounts.models import Account
 from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
@@ -23,13 +24,19 @@ class Command(BaseCommand):
         account = get_or_error(Account, "account", code=options["account"])
         topics = [get_or_error(Topic, "topic", account=account, code=c) for c in options["topic"]]
         done = []
-        for email in options["emails"]:
-            try:
-                subscriber = subscribe(account, email, topics, confirmed=not options["pending"])
-            except ValidationError as exc:
-                raise as_command_error(exc) from None
-            done.append(
-                {"id": subscriber.pk, "email": subscriber.email, "status": subscriber.status}
-            )
+        # All or none: one bad address names itself and subscribes nobody of the batch.
+        with transaction.atomic():
+            for email in options["emails"]:
+                try:
+                    subscriber = subscribe(account, email, topics, confirmed=not options["pending"])
+                except ValidationError as exc:
+                    error = as_command_error(exc)
+                    raise CommandError(
+                        f"{email!r}: {error}. Nobody was subscribed; fix or drop it and run "
+                        "the command again."
+                    ) from None
+                done.append(
+                    {"id": subscriber.pk, "email": subscriber.email, "status": subscriber.status}
+                )
         text = "\n".join(f"Subscribed {d['email']} ({d['status']})." for d in done)
         output(self, options, {"subscribers": done}, text)

@@ -1,4 +1,3 @@
-import csv
 import sys
 from pathlib import Path
 
@@ -8,6 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tidings.accounts.models import Account
 from tidings.lib.commands import add_json_flag, get_or_error, output
+from tidings.lib.spreadsheet import SafeWriter
 from tidings.subscribers.importer import import_subscribers, read_rows
 from tidings.topics.models import Topic
 
@@ -81,7 +81,7 @@ class Command(BaseCommand):
         errors_path = Path(options["errors"] or f"{path}.errors.csv")
         if report.errors:
             with errors_path.open("w", newline="") as out:
-                writer = csv.writer(out)
+                writer = SafeWriter(out)
                 writer.writerow(["line", "value", "error"])
                 writer.writerows(report.errors)
         data = report.as_dict()
