@@ -15,6 +15,9 @@ ALLOW_HOSTS = {
 MAX_BYTES = env_int("TIDINGS_FEEDS_MAX_BYTES", 5 * 1024 * 1024)
 # Seconds for connecting and for each read.
 TIMEOUT = env_int("TIDINGS_FEEDS_TIMEOUT", 15)
+# Seconds a whole fetch may take, redirects and all, however the server paces its bytes (one
+# byte every few seconds would otherwise hold a poll for days); the connection is cut then.
+DEADLINE = env_int("TIDINGS_FEEDS_DEADLINE", 30)
 MAX_REDIRECTS = 5
 # More new items than this in one poll of an auto-send feed are held as drafts for review.
 MAX_AUTO_SEND = env_int("TIDINGS_FEEDS_MAX_AUTO_SEND", 5)

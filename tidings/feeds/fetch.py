@@ -10,10 +10,12 @@ size limit and within a deadline.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,8 +161,8 @@ def _read(resp: http.client.HTTPResponse, limit: int, deadline: float) -> bytes:
     size = 0
     while True:
         if time.monotonic() > deadline:
-            raise FetchError("The server took too long to send the response.")
-        chunk = resp.read(min(65536, limit + 1 - size))
+            raise FetchError(f"The server took over {conf.DEADLINE} seconds to send the response.")
+        chunk = resp.read1(min(65536, limit + 1 - size))
         if not chunk:
             break
         chunks.append(chunk)
@@ -170,6 +172,14 @@ def _read(resp: http.client.HTTPResponse, limit: int, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
+def _cut(conn: http.client.HTTPConnection) -> None:
+    """End a connection from the watchdog thread: a blocked read returns at once."""
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def _request(url: str, headers: dict[str, str], deadline: float) -> Response:
     scheme, host, port, addresses = vet(url)
     parts = urlsplit(url)
@@ -177,7 +187,15 @@ def _request(url: str, headers: dict[str, str], deadline: float) -> Response:
     if parts.query:
         target += "?" + parts.query
     cls = _TLSConnection if scheme == "https" else _Connection
-    conn = cls(host, port, addresses, timeout=conf.TIMEOUT)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError(f"Gave up on {url}: the fetch took over {conf.DEADLINE} seconds.")
+    conn = cls(host, port, addresses, timeout=min(conf.TIMEOUT, remaining))
+    # The hard deadline: whatever the socket is waiting for (headers dripping in, a body one
+    # byte at a time), it is cut when the time is up.
+    watchdog = threading.Timer(remaining, _cut, args=(conn,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("GET", target, headers=headers)
         resp = conn.getresponse()
@@ -186,9 +204,14 @@ def _request(url: str, headers: dict[str, str], deadline: float) -> Response:
         body = (
             b"" if status in REDIRECTS or status == 304 else _read(resp, conf.MAX_BYTES, deadline)
         )
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        if time.monotonic() >= deadline:
+            raise FetchError(
+                f"Gave up on {url}: the fetch took over {conf.DEADLINE} seconds."
+            ) from None
         raise FetchError(f"Cannot fetch {url}: {exc or type(exc).__name__}") from None
     finally:
+        watchdog.cancel()
         conn.close()
     return Response(url=url, status=status, headers=got, body=body)
 
@@ -205,7 +228,7 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Response:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    deadline = time.monotonic() + conf.TIMEOUT * 4
+    deadline = time.monotonic() + conf.DEADLINE
     for _hop in range(conf.MAX_REDIRECTS + 1):
         response = _request(url, headers, deadline)
         if response.status not in REDIRECTS:

@@ -16,12 +16,13 @@ import logging
 import re
 import xml.sax
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 from html.parser import HTMLParser
 from typing import Any
 
 import feedparser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -61,6 +62,9 @@ class PollResult:
     primed: int = 0  # items recorded without a bulletin on the first poll
     sent: list[Bulletin] = field(default_factory=list)
     drafts: list[Bulletin] = field(default_factory=list)
+    # Entries left out, each with why (nothing to say, or one that could not be made into a
+    # bulletin); the others of the poll go on.
+    skipped: list[str] = field(default_factory=list)
     error: str = ""
 
 
@@ -251,13 +255,22 @@ def _as_html(content: str) -> str:
     )
 
 
-def _body(content: str, link: str, lead: str = "") -> str:
+def _body(content: str, link: str, lead: str = "", title: str = "") -> str:
     parts = [f"<p>{escape(lead)}</p>"] if lead else []
     if content.strip():
         parts.append(sanitize(_as_html(content)))
     if link:
         parts.append(f'<p><a href="{escape(link)}">{escape(link)}</a></p>')
+    if not parts and title:
+        # An entry with only a title (many alert feeds): the title is the news.
+        parts.append(f"<p>{escape(title)}</p>")
     return sanitize("\n".join(parts))
+
+
+def _empty(entry: Entry) -> bool:
+    """Whether an entry has nothing to say: no title, no text, no link."""
+    text = _squash(html_to_text(sanitize(entry.content))) if entry.content.strip() else ""
+    return not (entry.title or text or entry.link)
 
 
 def _make_bulletin(watch: Watch, subject: str, body: str, *, send: bool) -> Bulletin:
@@ -299,32 +312,53 @@ def _poll_feed(watch: Watch, response: Response, result: PollResult) -> None:
         item = known.get(entry.guid)
         if item is not None and item.content_hash == entry.content_hash:
             continue
-        subject = _subject(entry.title, entry.content)
-        if item is None:
-            send = auto
-            bulletin = _make_bulletin(watch, subject, _body(entry.content, entry.link), send=send)
-            Item.objects.create(
-                watch=watch,
-                guid=entry.guid,
-                title=entry.title[:500],
-                link=entry.link[:2000],
-                content_hash=entry.content_hash,
-                bulletin=bulletin,
+        if _empty(entry):
+            # Nothing to send. Remembered, so it is reported once, not on every poll.
+            Item.objects.update_or_create(
+                watch=watch, guid=entry.guid, defaults={"content_hash": entry.content_hash}
             )
-        else:
-            # An edited item is a correction: a person decides whether it goes out again.
-            send = False
-            bulletin = _make_bulletin(watch, subject, _body(entry.content, entry.link), send=False)
-            item.title, item.link = entry.title[:500], entry.link[:2000]
-            item.content_hash, item.bulletin, item.last_changed_at = (
-                entry.content_hash,
-                bulletin,
-                now,
-            )
-            item.save(
-                update_fields=["title", "link", "content_hash", "bulletin", "last_changed_at"]
-            )
-        (result.sent if send else result.drafts).append(bulletin)
+            result.skipped.append(f"an entry with no title, text or link ({entry.guid[:80]})")
+            continue
+        try:
+            # A savepoint each: one entry that can't become a bulletin fails alone.
+            with transaction.atomic():
+                _new_or_changed(watch, entry, item, auto, now, result)
+        except (ValidationError, ValueError) as exc:
+            log.warning("watch %s: entry %s skipped: %s", watch.pk, entry.guid, exc)
+            reason = " ".join(getattr(exc, "messages", [str(exc)]))
+            result.skipped.append(f"{entry.title or entry.guid[:80]!r}: {reason}")
+
+
+def _new_or_changed(
+    watch: Watch, entry: Entry, item: Item | None, auto: bool, now: datetime, result: PollResult
+) -> None:
+    """Make the bulletin for a new or edited entry, and remember the entry."""
+    subject = _subject(entry.title, entry.content)
+    if item is None:
+        send = auto
+        body = _body(entry.content, entry.link, title=entry.title)
+        bulletin = _make_bulletin(watch, subject, body, send=send)
+        Item.objects.create(
+            watch=watch,
+            guid=entry.guid,
+            title=entry.title[:500],
+            link=entry.link[:2000],
+            content_hash=entry.content_hash,
+            bulletin=bulletin,
+        )
+    else:
+        # An edited item is a correction: a person decides whether it goes out again.
+        send = False
+        body = _body(entry.content, entry.link, title=entry.title)
+        bulletin = _make_bulletin(watch, subject, body, send=False)
+        item.title, item.link = entry.title[:500], entry.link[:2000]
+        item.content_hash, item.bulletin, item.last_changed_at = (
+            entry.content_hash,
+            bulletin,
+            now,
+        )
+        item.save(update_fields=["title", "link", "content_hash", "bulletin", "last_changed_at"])
+    (result.sent if send else result.drafts).append(bulletin)
 
 
 def _poll_page(watch: Watch, response: Response, result: PollResult) -> None:
@@ -371,7 +405,10 @@ def poll_watch(watch: Watch) -> PollResult:
                 _poll_page(watch, response, result)
             watch.etag = response.headers.get("etag", "")[:500]
             watch.last_modified = response.headers.get("last-modified", "")[:100]
-            watch.last_checked_at, watch.last_error = now, ""
+            # Entries left out are told where the watch's last problem is shown.
+            skipped = "; ".join(result.skipped)
+            watch.last_checked_at = now
+            watch.last_error = f"Skipped {skipped}"[:2000] if skipped else ""
             if result.sent or result.drafts or not watch.primed:
                 watch.last_changed_at = now
             watch.primed = True
