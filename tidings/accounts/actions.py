@@ -46,6 +46,7 @@ SETTINGS_FIELDS = (
     "header_template",
     "footer_template",
     "courtesy_copy",
+    "shared_copies_for_distribution_lists",
 )
 
 

@@ -42,6 +42,12 @@ class Account(models.Model):
     courtesy_copy = models.BooleanField(
         default=True, help_text="Send the account admins a copy of every bulletin sent."
     )
+    shared_copies_for_distribution_lists = models.BooleanField(
+        default=True,
+        help_text="Bulletins to subscribers marked as distribution lists carry no personal "
+        "links and no tracking, like those to Tidings' own lists: anyone on the list could use "
+        "them.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

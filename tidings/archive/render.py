@@ -9,6 +9,8 @@ import nh3
 from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 
+from tidings.archive.personal import neutralize_html, neutralize_text
+
 ADDRESS = re.compile(r"([A-Za-z0-9._%+=-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 MAILTO_LINK = re.compile(r'<a href="mailto:[^"]*"[^>]*>(.*?)</a>', re.S)
 # What urlize would make a link of: a scheme, www., an address or a bare domain it knows.
@@ -83,7 +85,9 @@ def _is_quoted(line: str) -> bool:
 
 
 def render_text(body: str, *, reveal: bool = False) -> SafeString:
-    """Return a text body as HTML: links clickable, quoted parts folded, addresses hidden."""
+    """Return a text body as HTML: links clickable, quoted parts folded, addresses hidden,
+    personal links neutralized."""
+    body = neutralize_text(body)
     html = []
     lines = body.split("\n")
     start = 0
@@ -109,7 +113,9 @@ def render_text(body: str, *, reveal: bool = False) -> SafeString:
 
 
 def render_html(sanitized: str, *, reveal: bool = False) -> SafeString:
-    """Return stored (already sanitized) mail HTML, with addresses hidden for anonymous readers."""
+    """Return stored (already sanitized) mail HTML, with addresses hidden for anonymous readers
+    and personal links neutralized."""
+    sanitized = neutralize_html(sanitized)
     if not reveal:
         sanitized = MAILTO_LINK.sub(r"\1", hide_addresses(sanitized))
     return mark_safe(sanitized)  # noqa: S308 - sanitized by nh3 when archived
@@ -117,7 +123,7 @@ def render_html(sanitized: str, *, reveal: bool = False) -> SafeString:
 
 def render_comment(body: str, *, reveal: bool = False) -> SafeString:
     """Return a comment as paragraphs with links, addresses hidden for anonymous readers."""
-    return mark_safe(_paragraphs(body, reveal))  # noqa: S308 - escaped by urlize
+    return mark_safe(_paragraphs(neutralize_text(body), reveal))  # noqa: S308 - escaped by urlize
 
 
 def plain(text: str, *, reveal: bool = False) -> str:

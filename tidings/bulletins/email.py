@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
@@ -86,7 +87,9 @@ class BulletinRenderer:
         }
         return template.render(Context(context, autoescape=html))
 
-    def _parts(self, topic: Topic, recipient: str, links: dict[str, str]) -> tuple[str, str, str]:
+    def _parts(
+        self, topic: Topic, recipient: str, links: Mapping[str, object]
+    ) -> tuple[str, str, str]:
         """Return the subject, text body and HTML body for one topic and recipient."""
         context = {
             "bulletin": self.bulletin,
@@ -125,6 +128,24 @@ class BulletinRenderer:
             ("List-Id", f'"{topic.name}" <{list_id}>'),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
+
+    def shared_template_for(self, topic: Topic) -> mime.Template:
+        """Return the copy for a shared address (a hosted list, a distribution list): whoever
+        reads it, in the list's archive or inbox, must not be able to manage the subscription,
+        so it has no personal link, no one-click header and no tracking; it points at the
+        public subscribe page instead."""
+        key = -topic.pk
+        template = self.templates.get(key)
+        if template is None:
+            subscribe_url = settings.BASE_URL + reverse(
+                "subscribers:subscribe", args=[self.account.code]
+            )
+            links = {"subscribe_url": subscribe_url, "shared": True}
+            subject, text, html = self._parts(topic, mime.hole("rcpt"), links)
+            personal = [("To", mime.hole("rcpt")), ("Message-ID", mime.hole("message_id"))]
+            template = mime.compile_message(self._headers(topic, subject) + personal, text, html)
+            self.templates[key] = template
+        return template
 
     def template_for(self, topic: Topic) -> mime.Template:
         """Return the message for one topic with holes for the recipient's own values."""
@@ -168,9 +189,11 @@ class BulletinRenderer:
         subscriber_id: int,
         message_id: str,
         delivery_id: int | None = None,
+        shared: bool = False,
     ) -> bytes:
-        """Return the finished message for one recipient, from the topic's template."""
-        template = self.template_for(topic)
+        """Return the finished message for one recipient, from the topic's template (shared:
+        the copy without personal links, for an address many people read)."""
+        template = self.shared_template_for(topic) if shared else self.template_for(topic)
         if delivery_id is None and (TRACK_RAW in template.holes or TRACK_HTML in template.holes):
             raise ValueError("A tracked bulletin needs each recipient's delivery id.")
         return template.fill(self.values_for(recipient, subscriber_id, message_id, delivery_id))

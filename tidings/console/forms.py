@@ -77,6 +77,7 @@ class AccountSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "header_template",
             "footer_template",
             "courtesy_copy",
+            "shared_copies_for_distribution_lists",
         ]
         widgets = {
             "header_template": forms.Textarea(attrs={"rows": 3}),

@@ -37,6 +37,7 @@ from tidings.delivery.smtp import Outcome, Outgoing, Pool, Relay, configured_rel
 from tidings.inbound.addresses import verp_address
 from tidings.lib.mail import wire_address
 from tidings.lib.tokens import short_mac
+from tidings.lists.models import MailingList
 from tidings.lists.relay import personalize
 from tidings.subscribers.bounces import record_refusal
 from tidings.subscribers.models import Subscriber, Suppression
@@ -221,6 +222,24 @@ class Renderers:
         return data
 
 
+def shared_recipients(rows: list[Row]) -> set[int]:
+    """Return the subscriber ids of the chunk that are shared addresses: Tidings' own lists, and
+    subscribers marked as distribution lists where their account wants shared copies. Their
+    copies carry no personal link and no tracking (the list's archive shows them to all)."""
+    ids = {r.subscriber_id for r in rows if r.subscriber_id}
+    if not ids:
+        return set()
+    addresses = {r.address.lower(): r.subscriber_id for r in rows if r.subscriber_id}
+    lists = MailingList.objects.filter(address__in=list(addresses)).values_list(
+        "address", flat=True
+    )
+    shared = {addresses[a.lower()] for a in lists if a.lower() in addresses}
+    marked = Subscriber.objects.filter(
+        id__in=ids, distribution_list=True, account__shared_copies_for_distribution_lists=True
+    ).values_list("id", flat=True)
+    return {i for i in shared if i is not None} | set(marked)
+
+
 def still_wanted(rows: list[Row]) -> set[int]:
     """Return the subscriber ids that may still get mail (left since the snapshot: no)."""
     ids = {r.subscriber_id for r in rows if r.subscriber_id}
@@ -254,6 +273,8 @@ def prepare(rows: list[Row], renderers: Renderers) -> Prepared:
     """
     renderers.load({r.send_id for r in rows}, {r.topic_id for r in rows if r.topic_id})
     wanted = still_wanted(rows)
+    bulletin_rows = [r for r in rows if renderers.sends[r.send_id][1] is not None]
+    shared = shared_recipients(bulletin_rows)
     chunk = Chunk()
     prepared = Prepared(chunk)
     cancelled, held = prepared.cancelled, prepared.held
@@ -271,7 +292,7 @@ def prepare(rows: list[Row], renderers: Renderers) -> Prepared:
                 continue
         try:
             rcpt, smtputf8 = wire_address(row.address)
-            data = message_for(row, send, renderer, renderers)
+            data = message_for(row, send, renderer, renderers, row.subscriber_id in shared)
         except Exception as error:  # any failure is this row's alone
             log.warning("delivery %s not written: %s", row.id, error)
             prepared.failed[row.id] = f"message could not be written: {error}"[:2000]
@@ -282,7 +303,11 @@ def prepare(rows: list[Row], renderers: Renderers) -> Prepared:
 
 
 def message_for(
-    row: Row, send: Send, renderer: BulletinRenderer | None, renderers: Renderers
+    row: Row,
+    send: Send,
+    renderer: BulletinRenderer | None,
+    renderers: Renderers,
+    shared: bool = False,
 ) -> bytes:
     """Return one row's finished message: signed and dot-stuffed."""
     if renderer is not None:
@@ -293,6 +318,7 @@ def message_for(
             subscriber_id=row.subscriber_id,
             message_id=message_id(row.send_id, row.id),
             delivery_id=row.id,
+            shared=shared,
         )
         return sign(data)
     if send.kind == Send.LIST_POST and send.mailing_list_id:

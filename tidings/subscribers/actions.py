@@ -351,6 +351,12 @@ def set_delivery_mode(subscriber: Subscriber, mode: str) -> None:
     subscriber.save(update_fields=["delivery_mode", "digest_sent_until"])
 
 
+def mark_distribution_list(subscriber: Subscriber, shared: bool) -> None:
+    """Mark (or unmark) an address as shared by many people, such as a distribution list."""
+    subscriber.distribution_list = shared
+    subscriber.save(update_fields=["distribution_list"])
+
+
 def delete_subscriber(subscriber: Subscriber) -> None:
     """Forget the address and everything it chose."""
     subscriber.delete()

@@ -91,6 +91,7 @@ def subscriber_detail(request: HttpRequest, account: Account, pk: int) -> HttpRe
         "bounces": bounces,
         "suppressions": suppressions,
         "history": history(subscriber, bounces, suppressions),
+        "can_manage": request.membership.has_role(MANAGE),  # type: ignore[attr-defined]
     }
     return render(request, "subscribers/console/detail.html", context)
 
@@ -250,6 +251,18 @@ def suppression_remove(request: HttpRequest, account: Account, pk: int) -> HttpR
     actions.unsuppress(suppression)
     messages.success(request, f"{suppression.email} may receive mail again.")
     return redirect("subscribers_console:suppressions", account.code)
+
+
+@require_POST
+@account_view(MANAGE)
+def distribution_list(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
+    """Mark an address as shared (a distribution list) or as one person's again."""
+    subscriber = get_object_or_404(Subscriber, pk=pk, account=account)
+    shared = request.POST.get("distribution_list") == "on"
+    actions.mark_distribution_list(subscriber, shared)
+    what = "a distribution list" if shared else "one person's address"
+    messages.success(request, f"{subscriber.email} is now marked as {what}.")
+    return redirect("subscribers_console:detail", account.code, subscriber.pk)
 
 
 # --- embeddable form --------------------------------------------------------------------------

@@ -6,6 +6,11 @@ app_name = "subscribers_console"
 urlpatterns = [
     path("<str:account>/subscribers/", console.subscriber_list, name="list"),
     path("<str:account>/subscribers/<int:pk>/", console.subscriber_detail, name="detail"),
+    path(
+        "<str:account>/subscribers/<int:pk>/distribution-list/",
+        console.distribution_list,
+        name="distribution_list",
+    ),
     path("<str:account>/subscribers/export.csv", console.export, name="export"),
     path("<str:account>/subscribers/imports/", console.import_list, name="imports"),
     path("<str:account>/subscribers/imports/<int:pk>/", console.import_job, name="import_job"),

@@ -38,6 +38,10 @@ class Subscriber(models.Model):
     digest_sent_until = models.DateTimeField(null=True, blank=True)
     # The one confirmation link that may still be used; emptied when it is.
     confirm_nonce = models.CharField(max_length=32, blank=True)
+    # A shared address (a distribution list, a team mailbox): with the account's
+    # shared_copies_for_distribution_lists on, its bulletins carry no personal links, no tracking.
+    # db_default: the importers insert rows with raw SQL that does not name this column.
+    distribution_list = models.BooleanField(default=False, db_default=False)
     confirm_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -36,6 +36,7 @@ class SubscriberOut(Schema):
     email: str
     status: SubscriberStatus
     delivery_mode: DeliveryMode
+    distribution_list: bool
     created: datetime
     confirmed_at: datetime | None
     topics: list[int]
@@ -57,7 +58,9 @@ class SubscribeOut(Schema):
 
 
 class SubscriberPatch(Schema):
-    delivery_mode: DeliveryMode
+    delivery_mode: DeliveryMode | None = None
+    # A shared address (a distribution list): its bulletins carry no personal links.
+    distribution_list: bool | None = None
 
 
 class SubscriptionIn(Schema):
@@ -141,7 +144,10 @@ def change_subscriber(
 ) -> Subscriber:
     account = account_of(request, Membership.TOPIC_ADMIN)
     subscriber = get_or_404(account.subscribers.all(), "subscriber", pk=subscriber_id)
-    actions.set_delivery_mode(subscriber, payload.delivery_mode)
+    if payload.delivery_mode is not None:
+        actions.set_delivery_mode(subscriber, payload.delivery_mode)
+    if payload.distribution_list is not None:
+        actions.mark_distribution_list(subscriber, payload.distribution_list)
     return subscriber_out(account, subscriber.pk)
 
 
