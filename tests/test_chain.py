@@ -50,7 +50,11 @@ def fetch(opener: urllib.request.OpenerDirector, url: str, data: dict | None = N
 
 
 @pytest.fixture
-def smtp_port(settings, live_server):  # type: ignore[no-untyped-def]
+def smtp_port(settings, live_server, wanabidii):  # type: ignore[no-untyped-def]
+    # As a real announce list is: only an authenticated accept-listed sender gets through, and
+    # Tidings' own bulletin proves itself by its signed return path.
+    wanabidii.require_sender_authentication = True
+    wanabidii.save(update_fields=["require_sender_authentication"])
     settings.BASE_URL = live_server.url
     with tidings_smtpd(settings) as port:
         yield port

@@ -185,6 +185,12 @@ ARCHIVE_COMMENT_RATE_SECONDS = env_int("TIDINGS_COMMENT_RATE_SECONDS", 600)
 # Tell the author of a post (received by the list, not imported) about new comments.
 ARCHIVE_NOTIFY_AUTHORS = env_bool("TIDINGS_COMMENT_NOTIFY_AUTHORS", True)
 
+# --- DNS ---
+# The resolvers to ask for DKIM keys, SPF and DMARC ("ip" or "ip:port", comma-separated; empty:
+# the system's), and the seconds one lookup may take in all.
+DNS_SERVERS = env_str("TIDINGS_DNS_SERVERS", "")
+DNS_TIMEOUT = env_int("TIDINGS_DNS_TIMEOUT", 3)
+
 # --- lists ---
 # Seconds to wait for a DMARC policy lookup (_dmarc.<domain> TXT) before relaying unchanged.
 LISTS_DMARC_DNS_TIMEOUT = env_int("TIDINGS_LISTS_DMARC_DNS_TIMEOUT", 3)

@@ -46,6 +46,7 @@ def create_list(
         comment_moderation=comment_moderation,
         time_zone=time_zone,
         posting_policy=posting_policy,
+        require_sender_authentication=posting_policy == MailingList.ANNOUNCE,
     )
     mailing_list.full_clean()
     mailing_list.save()

@@ -8,10 +8,9 @@ import time
 from email.message import EmailMessage
 from email.utils import getaddresses
 
-import dns.exception
-import dns.resolver
 from django.conf import settings
 
+from tidings.lib import dnsquery
 from tidings.lib.mail import domain_of
 
 log = logging.getLogger("tidings.lists")
@@ -29,16 +28,7 @@ _cache: dict[str, tuple[float, str]] = {}
 
 def txt_records(name: str) -> list[str] | None:
     """Return the TXT strings at a DNS name: [] when there are none, None when DNS failed."""
-    resolver = dns.resolver.Resolver()
-    resolver.lifetime = settings.LISTS_DMARC_DNS_TIMEOUT
-    try:
-        answer = resolver.resolve(name, "TXT")
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-        return []
-    except dns.exception.DNSException as exc:
-        log.warning("DMARC lookup of %s failed: %s", name, exc)
-        return None
-    return [b"".join(record.strings).decode("ascii", "replace") for record in answer]
+    return dnsquery.txt(name, settings.LISTS_DMARC_DNS_TIMEOUT)
 
 
 def parse_record(records: list[str], *, subdomain: bool = False) -> str | None:

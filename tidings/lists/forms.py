@@ -35,6 +35,7 @@ class SettingsForm(forms.ModelForm):
             "footer",
             "reply_to",
             "posting_policy",
+            "require_sender_authentication",
             "max_message_size",
             "attachment_policy",
             "attachment_types",

@@ -100,6 +100,15 @@ class MailingList(models.Model):
     )
     comment_moderation = models.CharField(max_length=8, choices=COMMENT_MODES, default=OPEN)
     posting_policy = models.CharField(max_length=16, choices=POSTING_POLICIES, default=ANNOUNCE)
+    # An accept-listed or member From counts only when DKIM (aligned), SPF (aligned) or Tidings'
+    # own signed return path vouches for it; otherwise anyone could post by naming the sender.
+    # On by default for announce-only lists (create_list).
+    require_sender_authentication = models.BooleanField(
+        "senders must be authenticated",
+        default=False,
+        help_text="Accept-listed and member senders count only when DKIM or SPF vouches for "
+        "their From address (or the post is Tidings' own bulletin); others are held.",
+    )
     max_message_size = models.PositiveIntegerField(
         default=0, help_text="Bytes; larger posts are held. 0: only the SMTP server's limit."
     )

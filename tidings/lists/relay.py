@@ -15,9 +15,10 @@ from tidings.delivery.models import Delivery, Send
 from tidings.inbound.models import InboundMessage
 from tidings.lists import dmarc
 from tidings.lists.attachments import strip_attachments
+from tidings.lists.authenticity import Authentication, authenticate
 from tidings.lists.models import ListMessage, MailingList, Member
 from tidings.lists.moderators import notify_moderators
-from tidings.lists.rules import Decision, run_chain, sender_candidates
+from tidings.lists.rules import Decision, from_addresses, run_chain, sender_candidates
 from tidings.lists.tokens import member_token
 
 # Headers a relayed message must not carry over: the list sets its own, and signatures break
@@ -29,9 +30,42 @@ REPLACED_HEADERS = (
 )  # fmt: skip
 
 
-def decide(mailing_list: MailingList, msg: EmailMessage, mail_from: str) -> Decision:
-    """Run the list's moderation chain (lists.rules); the first rule that decides says why."""
-    return run_chain(mailing_list, msg, mail_from)
+# Rules that accept a post because of who it says it is from.
+BY_IDENTITY = ("accept-list", "posting-policy")
+
+
+def decide(
+    mailing_list: MailingList,
+    msg: EmailMessage,
+    mail_from: str,
+    authentication: Authentication | None = None,
+) -> Decision:
+    """Run the list's moderation chain (lists.rules); the first rule that decides says why.
+
+    On a list whose senders must be authenticated, a post accepted for its From (accept-list,
+    membership) is held unless DKIM, SPF or Tidings' own return path vouches for that From.
+    """
+    decision = run_chain(mailing_list, msg, mail_from)
+    needs_proof = (
+        mailing_list.require_sender_authentication
+        and mailing_list.posting_policy != MailingList.OPEN_POSTING
+        and decision.status == ListMessage.ACCEPTED
+        and decision.rule in BY_IDENTITY
+    )
+    if not needs_proof:
+        return decision
+    senders = from_addresses(msg)
+    how = authentication.vouches_for(senders[0]) if authentication and senders else ""
+    if how:
+        return Decision(decision.status, decision.rule, f"{decision.reason} (authenticated: {how})")
+    shown = senders[0] if senders else "the sender"
+    return Decision(
+        ListMessage.HELD,
+        "sender-not-authenticated",
+        f"sender not authenticated: nothing vouches that {shown} sent it (no DKIM signature of "
+        "its domain verified, SPF did not pass for an aligned envelope sender); held for a "
+        "moderator.",
+    )
 
 
 def archive_url(mailing_list: MailingList) -> str:
@@ -191,11 +225,16 @@ def receive_post(
     """Decide about a post; if accepted, archive it and queue it for every member, atomically."""
     # DNS before the transaction, so that a slow lookup never holds the database's write lock.
     mitigate = dmarc.needs_mitigation(msg)
+    authentication = None
+    if mailing_list.require_sender_authentication:
+        authentication = authenticate(
+            bytes(inbound.raw), inbound.mail_from, inbound.peer, inbound.helo, mailing_list.address
+        )
     with transaction.atomic():
         existing = ListMessage.objects.filter(mailing_list=mailing_list, inbound=inbound).first()
         if existing is not None:  # routed before a crash: never relay twice
             return existing
-        decision = decide(mailing_list, msg, inbound.mail_from)
+        decision = decide(mailing_list, msg, inbound.mail_from, authentication)
         candidates = sender_candidates(msg, inbound.mail_from)
         record = ListMessage.objects.create(
             mailing_list=mailing_list,

@@ -49,6 +49,12 @@ def sender_candidates(msg: EmailMessage, mail_from: str) -> list[str]:
     return candidates
 
 
+def from_addresses(msg: EmailMessage) -> list[str]:
+    """Return the From addresses: the identity that accept-lists and membership are judged by
+    (as Mailman does); Sender and the envelope are anybody's to write."""
+    return header_addresses([str(v) for v in msg.get_all("From", [])])
+
+
 def shown_sender(msg: EmailMessage, mail_from: str) -> str:
     candidates = sender_candidates(msg, mail_from)
     return candidates[0] if candidates else "an unknown sender"
@@ -148,13 +154,19 @@ def implicit_destination(
 def sender_override(
     mailing_list: MailingList, msg: EmailMessage, mail_from: str
 ) -> Decision | None:
-    """Apply the list's per-sender setting: always accept, always hold, reject or discard."""
+    """Apply the list's per-sender setting: always accept, always hold, reject or discard.
+
+    Holds, rejects and discards match any address the post names; acceptance only its From.
+    """
     candidates = sender_candidates(msg, mail_from)
-    found = dict(
-        ListSender.objects.filter(
+    senders = from_addresses(msg)
+    found = {
+        action: address
+        for action, address in ListSender.objects.filter(
             mailing_list=mailing_list, address__in=candidates, action__in=list(SENDER_OUTCOMES)
         ).values_list("action", "address")
-    )
+        if action != ListSender.ACCEPT or address in senders
+    }
     for action, (status, rule, reason) in SENDER_OUTCOMES.items():
         if action in found:
             return Decision(status, rule, reason.format(sender=found[action]))
@@ -174,7 +186,7 @@ def posting_policy(mailing_list: MailingList, msg: EmailMessage, mail_from: str)
             f"Every post to {mailing_list.address} is held for a moderator.",
         )
     if policy == MailingList.MEMBERS:
-        candidates = sender_candidates(msg, mail_from)
+        candidates = from_addresses(msg)
         # Members keep the case they were added with; senders are compared lowercased.
         members = Member.objects.filter(mailing_list=mailing_list).annotate(lower=Lower("address"))
         if members.filter(lower__in=candidates).exists():
@@ -243,9 +255,11 @@ CHAIN: list[Rule] = [
     size,
     attachment_type,
     implicit_destination,
+    # Spam flags and suspicious headers before any accept rule: an accept-listed From is no
+    # reason to relay what a filter flagged.
+    suspicious_header,
     sender_override,
     posting_policy,
-    suspicious_header,
 ]
 
 

@@ -25,6 +25,7 @@ class ListOut(Schema):
     display_name: str
     description: str
     posting_policy: str
+    require_sender_authentication: bool
     created: datetime
 
 
