@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 
 from django.conf import settings
@@ -17,13 +16,15 @@ from tidings.bulletins.models import Bulletin
 from tidings.delivery import mime
 from tidings.inbound.addresses import unsubscribe_address
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
+from tidings.lib.mail import POLICY as MAIL_POLICY
 from tidings.lib.tokens import sign_id
 from tidings.topics.models import Topic
 from tidings.tracking.links import Choice, choice_for, track
 from tidings.tracking.tokens import recipient_token
 
-# Lines up to 998 octets, CRLF endings: what SMTP wants on the wire.
-POLICY = SMTP.clone(max_line_length=998)
+# The one policy for every message Tidings writes (tidings.lib.mail.POLICY): CRLF, lines of
+# 76 characters, free text headers folded without gaining or losing a space.
+POLICY = MAIL_POLICY
 TOKEN = "TIDINGSTOKEN"  # noqa: S105 - a placeholder in URLs, not a secret
 # The recipient token's holes, in the text and the HTML part.
 TRACK_RAW = ("track", mime.QP)
@@ -60,12 +61,15 @@ class BulletinRenderer:
         self.account = bulletin.account
         if bulletin.body_format == Bulletin.HTML:
             self.body_html = sanitize(bulletin.body)
-            self.body_text = html_to_text(self.body_html)
+            self.body_text = html_to_text(self.body_html, links=True)
         else:
             self.body_html = markdown_to_html(bulletin.body)
-            self.body_text = bulletin.body.strip()
+            # The text part reads as text: no Markdown syntax, links as "text (address)".
+            self.body_text = html_to_text(self.body_html, links=True)
         self.published = format_published(bulletin)
-        self.date = format_datetime(bulletin.published_at or timezone.now())
+        # When it is sent, never the (possibly back-dated) publication time, which the body
+        # shows: spam filters punish a Date: in the past.
+        self.date = format_datetime(timezone.now())
         self.header_template = Template(self.account.header_template)
         self.footer_template = Template(self.account.footer_template)
         self.templates: dict[int, mime.Template] = {}

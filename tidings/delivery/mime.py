@@ -18,10 +18,9 @@ import html
 import re
 import secrets
 from collections.abc import Mapping
-from email.policy import SMTP
 
 from tidings.lib.headers import refuse_unsafe
-from tidings.lib.mail import wire_address
+from tidings.lib.mail import POLICY, wire_address
 
 MARK = "\x00"
 HOLE = re.compile("\x00([a-z_]+)\x00")
@@ -106,7 +105,7 @@ def header_lines(headers: list[tuple[str, str]]) -> list[bytes | tuple[str, str]
             parts.extend(_split(value, RAW, lambda s: s.encode("ascii")))
             parts.append(b"\r\n")
         else:
-            parts.append(SMTP.header_factory(name, value).fold(policy=SMTP).encode("ascii"))
+            parts.append(POLICY.fold(name, value).encode("ascii"))
     return parts
 
 
@@ -125,7 +124,7 @@ def compile_message(headers: list[tuple[str, str]], text: str, html_text: str) -
     parts: list[bytes | tuple[str, str]] = header_lines(headers)
     parts.append(
         b"MIME-Version: 1.0\r\n"
-        + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()
+        + f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode()
     )
     parts.append(f"--{boundary}\r\n{part_headers.format('plain')}".encode())
     parts.extend(_body(text, QP))

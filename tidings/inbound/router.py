@@ -9,13 +9,13 @@ from datetime import timedelta
 from email import message_from_bytes
 from email.errors import MissingHeaderBodySeparatorDefect
 from email.message import EmailMessage
-from email.policy import default
 
 from django.db import transaction
 from django.utils import timezone
 
 from tidings.inbound import addresses
 from tidings.inbound.models import InboundMessage
+from tidings.lib.mail import POLICY as MAIL_POLICY
 from tidings.lists import conf as lists_conf
 from tidings.lists import membership
 from tidings.lists.relay import hold_malformed, receive_post
@@ -67,6 +67,9 @@ def too_complex(raw: bytes, msg: EmailMessage | None = None) -> str:
     return ""
 
 
+PARSE_POLICY = MAIL_POLICY.clone(linesep="\n")
+
+
 def parse(raw: bytes) -> tuple[EmailMessage | None, str]:
     """Return the parsed message, or None and the reason it can't be handled."""
     if not raw.strip():
@@ -75,7 +78,8 @@ def parse(raw: bytes) -> tuple[EmailMessage | None, str]:
     if problem:  # not even parsed: deep nesting costs the parser time and recursion
         return None, problem
     try:
-        msg = message_from_bytes(raw, policy=default)
+        # Tidings' own policy: what the relay re-encodes (a footer) keeps its 76-character lines.
+        msg = message_from_bytes(raw, policy=PARSE_POLICY)
     except Exception as exc:  # the parser is lenient; anything it raises means garbage
         return None, f"unparseable: {exc}"
     assert isinstance(msg, EmailMessage)
