@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
+from email.utils import format_datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from tidings.archive.actions import archive_post
 from tidings.bulletins.email import POLICY
@@ -257,6 +259,9 @@ def relay(
 ) -> Send:
     """Archive an accepted post and queue it for every member; call inside a transaction."""
     tag_subject(mailing_list, msg)
+    if msg.get("Date") is None:
+        # Receivers score a message without a date as spam (RFC 5322 requires one).
+        msg["Date"] = format_datetime(timezone.now())
     strip_attachments(mailing_list, msg)
     permalink = ""
     if mailing_list.archive_visibility != MailingList.ARCHIVE_OFF:
