@@ -321,8 +321,8 @@ def message_for(
             shared=shared,
         )
         return sign(data)
-    if send.kind == Send.LIST_POST and send.mailing_list_id:
-        # Each member's copy carries their own one-click unsubscribe link.
+    if send.mailing_list_id:
+        # Each member's copy of a post or a digest carries their own one-click unsubscribe.
         return dot_stuff(
             sign(personalize(bytes(send.message or b""), send.mailing_list_id, row.address))
         )

@@ -1,4 +1,6 @@
-"""Daily MIME digests (RFC 2046 multipart/digest) for members who chose them."""
+"""Daily digests for members who chose them: MIME (RFC 2046 multipart/digest) or plain text
+(RFC 1153, as Mailman sends them), each with the list's RFC 2369 headers and, per member, the
+RFC 8058 one-click unsubscribe (the worker's personalize(), as for relayed posts)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from django.utils import timezone
 
 from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
+from tidings.lib.html import html_to_text
 from tidings.lists.models import MailingList, Member
+from tidings.lists.relay import archive_url, list_headers
 
 PERIOD = timedelta(days=1)
 
@@ -30,11 +34,7 @@ def digest_message(mailing_list: MailingList, posts: list[bytes], now: datetime)
     outer["Date"] = format_datetime(now)
     outer["Message-ID"] = make_msgid("digest", domain=settings.MAIL_DOMAIN)
     outer["MIME-Version"] = "1.0"
-    outer["List-Id"] = f'"{mailing_list.label}" <{mailing_list.list_id}>'
-    outer["List-Post"] = f"<mailto:{mailing_list.address}>"
-    outer["List-Unsubscribe"] = f"<mailto:{mailing_list.command_address('leave')}>"
-    outer["Precedence"] = "list"
-    outer["X-BeenThere"] = mailing_list.address
+    digest_headers(mailing_list, outer)
     outer.make_mixed()
     lines = [f"{mailing_list.label} digest, {day}", "", "Today's topics:", ""]
     for n, msg in enumerate(parsed, start=1):
@@ -54,7 +54,70 @@ def digest_message(mailing_list: MailingList, posts: list[bytes], now: datetime)
     return outer
 
 
-def _queue_digest_members(send: Send, mailing_list: MailingList, message_id: str) -> int:
+def digest_headers(mailing_list: MailingList, msg: EmailMessage) -> None:
+    """The same RFC 2369 headers as a relayed post (List-Unsubscribe made one-click per member
+    by the worker)."""
+    archived = mailing_list.archive_visibility != MailingList.ARCHIVE_OFF
+    list_headers(mailing_list, msg, archive_url(mailing_list) if archived else "")
+    del msg["Archived-At"]
+
+
+SEPARATOR = "-" * 70  # RFC 1153: after the table of contents
+BETWEEN = "-" * 30  # RFC 1153: between two messages
+
+
+def _text_of(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):
+        return "[This part could not be decoded.]"
+    if part.get_content_type() == "text/html":
+        content = html_to_text(content, links=True)
+    return str(content).replace("\r\n", "\n").strip("\n")
+
+
+def plain_digest_message(
+    mailing_list: MailingList, posts: list[bytes], now: datetime
+) -> EmailMessage:
+    """Return one RFC 1153 digest: one text/plain message, the posts one after another."""
+    parsed = [message_from_bytes(raw, policy=default) for raw in posts]
+    day = timezone.localtime(now, mailing_list.tz).date().isoformat()
+    title = f"{mailing_list.label} Digest"
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = formataddr((mailing_list.label, mailing_list.address))
+    msg["To"] = mailing_list.address
+    msg["Subject"] = f"{title}, {day}"
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid("digest", domain=settings.MAIL_DOMAIN)
+    digest_headers(mailing_list, msg)
+    lines = [f"{title}, {day}", "", "Today's Topics:", ""]
+    for n, post in enumerate(parsed, start=1):
+        author = post.get("X-Original-From") or post.get("From", "")
+        lines.append(f"   {n}. {post.get('Subject', '(no subject)')} ({author})")
+    lines += ["", SEPARATOR, ""]
+    for n, post in enumerate(parsed, start=1):
+        for name in ("Date", "From", "Subject", "Message-ID"):
+            value = post.get("X-Original-From") if name == "From" else None
+            value = value or post.get(name)
+            if value:
+                lines.append(f"{name}: {value}")
+        # RFC 1153: a line of exactly 30 dashes inside a message would end it.
+        body = "\n".join(
+            line + " " if line == BETWEEN else line for line in _text_of(post).split("\n")
+        )
+        lines += ["", body, "", BETWEEN if n < len(parsed) else "", ""]
+    ending = f"End of {title}, {day}"
+    lines += [BETWEEN, "", ending, "*" * len(ending), ""]
+    msg.set_content("\n".join(lines), cte="quoted-printable")
+    return msg
+
+
+def _queue_digest_members(
+    send: Send, mailing_list: MailingList, message_id: str, mode: str = Member.DIGEST
+) -> int:
     delivery = Delivery._meta.db_table
     member = Member._meta.db_table
     sql = f"""
@@ -65,7 +128,7 @@ def _queue_digest_members(send: Send, mailing_list: MailingList, message_id: str
         WHERE m.mailing_list_id = %s AND m.delivery_mode = %s
     """  # noqa: S608 - table names come from models, values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, Member.DIGEST])
+        cursor.execute(sql, [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, mode])
         return cursor.rowcount
 
 
@@ -91,21 +154,30 @@ def send_digest(mailing_list: MailingList, now: datetime | None = None) -> Send 
         posts = [bytes(m) for m in sends.order_by("pk").values_list("message", flat=True) if m]
         if not posts:
             return None
-        msg = digest_message(mailing_list, posts, now)
-        send = Send.objects.create(
-            kind=Send.NOTICE,
-            mailing_list=mailing_list,
-            message=msg.as_bytes(policy=POLICY),
-            mail_from=mailing_list.bounces_address,
-        )
-        _queue_digest_members(send, mailing_list, str(msg["Message-ID"]))
-    return send
+        first: Send | None = None
+        for mode, build in (
+            (Member.DIGEST, digest_message),
+            (Member.PLAIN_DIGEST, plain_digest_message),
+        ):
+            if not Member.objects.filter(mailing_list=mailing_list, delivery_mode=mode).exists():
+                continue
+            msg = build(mailing_list, posts, now)
+            send = Send.objects.create(
+                kind=Send.NOTICE,
+                mailing_list=mailing_list,
+                account=mailing_list.account,
+                message=msg.as_bytes(policy=POLICY),
+                mail_from=mailing_list.bounces_address,
+            )
+            _queue_digest_members(send, mailing_list, str(msg["Message-ID"]), mode)
+            first = first or send
+    return first
 
 
 def send_due_digests(now: datetime | None = None) -> int:
     """Send every list's due digest; return how many were sent."""
     list_ids = (
-        Member.objects.filter(delivery_mode=Member.DIGEST)
+        Member.objects.filter(delivery_mode__in=Member.DIGESTS)
         .values_list("mailing_list_id", flat=True)
         .distinct()
     )

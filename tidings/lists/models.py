@@ -155,10 +155,13 @@ class MailingList(models.Model):
 class Member(models.Model):
     EACH = "each"
     DIGEST = "digest"
+    PLAIN_DIGEST = "plain"
     NOMAIL = "nomail"
+    DIGESTS = (DIGEST, PLAIN_DIGEST)
     DELIVERY_MODES = [
         (EACH, "each message"),
         (DIGEST, "a daily digest"),
+        (PLAIN_DIGEST, "a daily digest in plain text (RFC 1153)"),
         (NOMAIL, "no mail (read on the web)"),
     ]
 
