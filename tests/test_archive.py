@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import urlize
 from pytest_django import DjangoAssertNumQueries
 from pytest_django.live_server_helper import LiveServer
 
@@ -53,7 +54,8 @@ def press_release(
     if message_id:
         msg["Message-ID"] = message_id
     msg.set_content(body)
-    msg.add_alternative(f"<html><body><p>{body}</p></body></html>", subtype="html")
+    # As a mail client writes it: the HTML alternative links what the text names.
+    msg.add_alternative(f"<html><body><p>{urlize(body)}</p></body></html>", subtype="html")
     return parse(msg.as_bytes())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -20,8 +21,19 @@ THREAD_HEADERS = {b"message-id", b"in-reply-to", b"references"}
 ADDRESS_BYTES = re.compile(rb"([A-Za-z0-9._%+=-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
+# The <updated> of a feed with no entry yet: a fixed moment, never "now" (which changes on
+# every fetch and makes readers think the feed changed).
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class ArchiveFeed(Atom1Feed):
-    """Atom with each entry's full HTML in <content type="html">."""
+    """Atom with each entry's full HTML in <content type="html">, and an <updated> that only
+    moves when an entry does."""
+
+    def latest_post_date(self) -> datetime:
+        if not self.items:
+            return EMPTY_FEED_UPDATED
+        return super().latest_post_date()
 
     def add_item_elements(self, handler, item):  # type: ignore[no-untyped-def]
         super().add_item_elements(handler, item)

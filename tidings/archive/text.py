@@ -189,8 +189,28 @@ def body_text(msg: EmailMessage) -> str:
     return body(msg)[0]
 
 
+def _alternative_html(msg: EmailMessage) -> Message | None:
+    """Return the HTML of a multipart/alternative body: what its readers saw (a bulletin's
+    formatting and links), where the text part is only the fallback."""
+    try:
+        html = msg.get_body(preferencelist=("html",))
+        plain = msg.get_body(preferencelist=("plain",))
+    except Exception:  # a broken structure: the plain search below copes
+        return None
+    if html is None or plain is None or html is plain:
+        return None
+    return html
+
+
 def body(msg: EmailMessage) -> tuple[str, str]:
-    """Return the message's text, and its raw HTML when the text came from an HTML part."""
+    """Return the message's text, and its raw HTML when it is shown from an HTML part (an
+    HTML-only message, or the HTML alternative of a multipart/alternative one)."""
+    html = _alternative_html(msg)
+    if html is not None:
+        # Shown from the HTML; the text part stays the text (search, excerpts, feeds' titles).
+        plain = _find_body(msg)
+        text = part_text(plain).strip("\n") if plain is not None else ""
+        return text or html_to_text(part_text(html)).strip("\n"), part_text(html)
     part = _find_body(msg)
     if part is None:
         return "", ""
