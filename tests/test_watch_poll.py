@@ -7,6 +7,8 @@ and 3 each add one item, snapshot 4 only changes the channel's lastBuildDate.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 from django.contrib.auth.models import User
@@ -112,7 +114,8 @@ def test_it_holds_a_new_item_as_a_draft_and_tells_the_reviewers(
     assert not Send.objects.filter(bulletin=draft).exists()
     for reviewer in ("alice@example.gov", "tina@example.gov"):
         (notice,) = notices_to(reviewer)
-        assert f"For review: Press Releases: {NEW_IN_2}".encode() in notice
+        subject = message_from_bytes(notice, policy=default)["Subject"]
+        assert subject == f"For review: Press Releases: {NEW_IN_2}"
         assert f"/console/USSTATEBPA/feeds/drafts/{draft.pk}/".encode() in notice
     assert notices_to("erin@example.gov") == []
 
