@@ -159,3 +159,29 @@ def test_dmarc_reject_rewrites_from_with_real_records(settings, wanabidii, dns_z
     wire = bytes(Send.objects.get(mailing_list=wanabidii).message)
     assert b"From: \"'Ann' via wanabidii\" <wanabidii@lists.tidings.localhost>" in wire
     assert "TXT _dmarc.rejecting.org" in dns_zone.asked
+
+
+def test_a_relayed_post_carries_an_arc_seal_of_what_was_found(  # type: ignore[no-untyped-def]
+    settings, announce, signing_key, dns_zone, tmp_path
+):
+    """The list seals the DKIM pass it saw; a receiver verifies the chain (dkimpy arc_verify)."""
+    from tidings.delivery.models import Send
+    from tidings.lib.dnsquery import dkim_txt
+
+    key = tmp_path / "lists.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "1024"], check=True, capture_output=True)
+    public = subprocess.run(["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+                            check=True, capture_output=True).stdout  # fmt: skip
+    dns_zone.txt("s2026._domainkey.lists.tidings.localhost",
+                 "v=DKIM1; k=rsa; p=" + base64.b64encode(public).decode())  # fmt: skip
+    settings.DKIM_KEY_FILE = str(key)
+    settings.DKIM_DOMAIN = settings.LISTS_DOMAIN
+    settings.DKIM_SELECTOR = "s2026"
+    with tidings_smtpd(settings) as port:
+        record = post(port, mail_from="bounces@mail.state.example", sign_with=signing_key)
+    assert record.status == ListMessage.ACCEPTED, record.reason
+    sealed = bytes(Send.objects.get(kind=Send.LIST_POST).message)
+    assert sealed.startswith(b"ARC-Seal:")
+    assert b"dkim=pass header.d=state.example" in sealed
+    verdict, _results, reason = dkim.arc_verify(sealed, dnsfunc=dkim_txt)
+    assert verdict == dkim.CV_Pass, reason

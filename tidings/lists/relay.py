@@ -15,7 +15,7 @@ from tidings.archive.actions import archive_post
 from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
 from tidings.inbound.models import InboundMessage
-from tidings.lists import dmarc
+from tidings.lists import arc, dmarc
 from tidings.lists.attachments import strip_attachments
 from tidings.lists.authenticity import Authentication, authenticate
 from tidings.lists.models import ListMessage, MailingList, Member
@@ -228,7 +228,7 @@ def receive_post(
     # DNS before the transaction, so that a slow lookup never holds the database's write lock.
     mitigate = dmarc.needs_mitigation(msg)
     authentication = None
-    if mailing_list.require_sender_authentication:
+    if mailing_list.require_sender_authentication or arc.can_seal():
         authentication = authenticate(
             bytes(inbound.raw), inbound.mail_from, inbound.peer, inbound.helo, mailing_list.address
         )
@@ -248,16 +248,26 @@ def receive_post(
             subject=str(msg.get("Subject", ""))[:500],
         )
         if decision.status == ListMessage.ACCEPTED:
-            relay(mailing_list, inbound, msg, mitigate_dmarc=mitigate)
+            relay(
+                mailing_list, inbound, msg, mitigate_dmarc=mitigate, authentication=authentication
+            )
         elif decision.status == ListMessage.HELD:
             notify_moderators(record)
         return record
 
 
 def relay(
-    mailing_list: MailingList, inbound: InboundMessage, msg: EmailMessage, *, mitigate_dmarc: bool
+    mailing_list: MailingList,
+    inbound: InboundMessage,
+    msg: EmailMessage,
+    *,
+    mitigate_dmarc: bool,
+    authentication: Authentication | None = None,
 ) -> Send:
-    """Archive an accepted post and queue it for every member; call inside a transaction."""
+    """Archive an accepted post and queue it for every member; call inside a transaction.
+
+    With what was found on arrival (authentication) and a key for the lists domain, the copy
+    is ARC-sealed (lists.arc)."""
     tag_subject(mailing_list, msg)
     if msg.get("Date") is None:
         # Receivers score a message without a date as spam (RFC 5322 requires one).
@@ -276,11 +286,17 @@ def relay(
     send = Send.objects.create(
         kind=Send.LIST_POST,
         mailing_list=mailing_list,
-        message=msg.as_bytes(policy=POLICY),
+        message=_sealed(msg.as_bytes(policy=POLICY), authentication, inbound.mail_from),
         mail_from=mailing_list.bounces_address,
     )
     _queue_members(send, mailing_list, str(msg.get("Message-ID", "")))
     return send
+
+
+def _sealed(data: bytes, authentication: Authentication | None, mail_from: str) -> bytes:
+    if authentication is None or not arc.can_seal():
+        return data
+    return arc.seal(data, authentication, mail_from)
 
 
 def hold_malformed(mailing_list: MailingList, inbound: InboundMessage, problem: str) -> ListMessage:
