@@ -180,6 +180,12 @@ def classify(msg: Message) -> Verdict:
         return Verdict(BounceEvent.IGNORED, "", "no failure report found: not a bounce")
     if classes == {"2"}:
         return Verdict(BounceEvent.IGNORED, status, "a success notice, not a failure")
+    if not classes and permanent:
+        # A classic report with no status code (qmail, Exim, Yahoo, GroupWise…) that a
+        # flufl.bounce detector reads as permanent is permanent, as Mailman counts it: such
+        # reports are final ("retry timeout exceeded", "I'm not going to try again"), whatever
+        # other wording they carry.
+        return Verdict(BounceEvent.PERMANENT, "", "permanent failure (flufl.bounce detector)")
     if not classes and TEMPORARY_WORDING.search(text):
         return Verdict(BounceEvent.TEMPORARY, "", "temporary failure (by its wording)")
     if not classes and PERMANENT_WORDING.search(text):
