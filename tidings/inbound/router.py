@@ -18,6 +18,7 @@ from tidings.inbound.models import InboundMessage
 from tidings.lib.mail import POLICY as MAIL_POLICY
 from tidings.lists import conf as lists_conf
 from tidings.lists import membership
+from tidings.lists.bounces import process_list_bounce
 from tidings.lists.relay import hold_malformed, receive_post
 from tidings.subscribers.actions import unsubscribe_all
 from tidings.subscribers.bounces import process_bounce
@@ -161,6 +162,9 @@ def route(message: InboundMessage) -> tuple[str, list[str]]:
             notes.append(f"{rcpt}: unsubscribed subscriber #{dest.ident}")
         elif dest.kind == addresses.BOUNCE:
             notes.append(f"{rcpt}: {process_bounce(message, msg, dest.ident or 0)}")
+        elif dest.kind == addresses.LIST_BOUNCES:
+            assert dest.mailing_list is not None
+            notes.append(f"{rcpt}: {process_list_bounce(dest.mailing_list, msg)}")
         else:
             notes.append(f"{rcpt}: {dest.kind} message kept for bounce processing")
     return InboundMessage.DONE, notes

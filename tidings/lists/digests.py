@@ -125,10 +125,10 @@ def _queue_digest_members(
             (send_id, address, subscriber_id, topic_id, state, attempts, last_reply, message_id)
         SELECT %s, m.address, NULL, NULL, %s, 0, '', %s
         FROM {member} m
-        WHERE m.mailing_list_id = %s AND m.delivery_mode = %s
+        WHERE m.mailing_list_id = %s AND m.delivery_mode = %s AND m.disabled_by_bounces = %s
     """  # noqa: S608 - table names come from models, values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, mode])
+        cursor.execute(sql, [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, mode, False])
         return cursor.rowcount
 
 

@@ -100,6 +100,11 @@ class MailingList(models.Model):
     )
     comment_moderation = models.CharField(max_length=8, choices=COMMENT_MODES, default=OPEN)
     posting_policy = models.CharField(max_length=16, choices=POSTING_POLICIES, default=ANNOUNCE)
+    bounce_score_threshold = models.FloatField(
+        default=5.0,
+        help_text="A member whose bounce score reaches this stops getting mail until they "
+        "re-enable it (permanent bounce +1, temporary +0.5, at most once a day).",
+    )
     # An accept-listed or member From counts only when DKIM (aligned), SPF (aligned) or Tidings'
     # own signed return path vouches for it; otherwise anyone could post by naming the sender.
     # On by default for announce-only lists (create_list).
@@ -169,6 +174,12 @@ class Member(models.Model):
     address = models.EmailField(validators=[validate_line])
     name = models.CharField(max_length=200, blank=True, validators=[validate_line])
     delivery_mode = models.CharField(max_length=8, choices=DELIVERY_MODES, default=EACH)
+    # Bounces to <list>-bounces@ or a list delivery's return path, scored as Mailman does:
+    # permanent +1, temporary +0.5, at most once a day; past the list's threshold, delivery
+    # stops until the member re-enables it. db_default: members are added by raw SQL too.
+    bounce_score = models.FloatField(default=0, db_default=0)
+    last_bounce_on = models.DateField(null=True, blank=True)
+    disabled_by_bounces = models.BooleanField(default=False, db_default=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

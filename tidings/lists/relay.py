@@ -214,10 +214,11 @@ def _queue_members(send: Send, mailing_list: MailingList, message_id: str) -> in
         SELECT %s, m.address, NULL, NULL, %s, 0, '', %s
         FROM {member} m
         WHERE m.mailing_list_id = %s AND m.delivery_mode = %s AND LOWER(m.address) <> LOWER(%s)
+            AND m.disabled_by_bounces = %s
     """  # noqa: S608 - table names come from models, values are parameters
     params: list[object] = [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, Member.EACH]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, mailing_list.address])  # type: ignore[list-item]
+        cursor.execute(sql, [*params, mailing_list.address, False])  # type: ignore[list-item]
         return cursor.rowcount
 
 

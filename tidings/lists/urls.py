@@ -10,4 +10,5 @@ urlpatterns = [
     path("<slug:name>/confirm/<str:token>/", views.confirm, name="confirm"),
     path("<slug:name>/members/", views.roster, name="roster"),
     path("<slug:name>/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("<slug:name>/reenable/<str:token>/", views.reenable, name="reenable"),
 ]

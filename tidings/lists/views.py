@@ -109,6 +109,28 @@ def unsubscribe(request: HttpRequest, name: str, token: str) -> HttpResponse:
     return render(request, "lists/confirmed.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
+def reenable(request: HttpRequest, name: str, token: str) -> HttpResponse:
+    """Start the mail again for a member whose delivery bounces paused (a signed link)."""
+    from tidings.lists.bounces import reenable as reenable_member
+
+    mailing_list = get_object_or_404(MailingList, name=name)
+    try:
+        list_id, address = membership.read_member_token(token)
+        if list_id != mailing_list.pk:
+            raise BadToken("This link is not valid.")
+    except BadToken as exc:
+        return HttpResponse(str(exc), status=400, content_type=TEXT)
+    member = membership.find_member(mailing_list, address)
+    if member is None:
+        return HttpResponse("You are not a member of this list.", status=404, content_type=TEXT)
+    context = {"mailing_list": mailing_list, "address": member.address, "done": False}
+    if request.method == "POST":
+        reenable_member(member)
+        context["done"] = True
+    return render(request, "lists/reenable.html", context)
+
+
 @require_http_methods(["GET", "HEAD"])
 def roster(request: HttpRequest, name: str) -> HttpResponse:
     """Show the members to a logged-in member (or staff) when the list makes members visible."""

@@ -217,7 +217,20 @@ def process_bounce(message: InboundMessage, msg: EmailMessage, delivery_id: int)
         event.decision, why = _decide(event, subscriber)
         event.reason = f"{verdict.reason}; {why}"
         event.save()
+    if delivery is not None and subscriber is None:
+        why += _list_member_bounce(delivery, verdict.kind)
     return f"{verdict.kind} for delivery #{delivery_id} ({email or 'unknown'}): {why}"
+
+
+def _list_member_bounce(delivery: Delivery, kind: str) -> str:
+    """A list delivery's report also counts against the member, as mail to -bounces@ does."""
+    from tidings.lists.bounces import score_bounce
+    from tidings.lists.membership import find_member
+    from tidings.lists.models import MailingList
+
+    mailing_list = MailingList.objects.filter(sends__deliveries=delivery).first()
+    member = find_member(mailing_list, delivery.address) if mailing_list else None
+    return f"; list member {score_bounce(member, kind)}" if member else ""
 
 
 def _decide(event: BounceEvent, subscriber: Subscriber | None) -> tuple[str, str]:
