@@ -9,7 +9,7 @@ from email.policy import default
 
 from django.utils import timezone
 
-from tidings.bulletins.actions import create_bulletin, send_test
+from tidings.bulletins.actions import _copies, courtesy_recipients, create_bulletin, send_test
 from tidings.bulletins.email import BulletinRenderer
 from tidings.delivery.models import Send
 from tidings.inbound.actions import store_message
@@ -17,7 +17,7 @@ from tidings.inbound.router import route_one
 from tidings.lib.mail import POLICY
 from tidings.lists.actions import reject_post
 from tidings.lists.digests import send_digest
-from tidings.lists.membership import request_join
+from tidings.lists.membership import confirm, request_join
 from tidings.lists.models import ListMessage, Member
 from tidings.subscribers.actions import request_subscription, subscribe
 from tidings.subscribers.digests import digest_message
@@ -54,7 +54,11 @@ def every_kind(account, topic, wanabidii, title: str, body: str = "") -> dict[st
     before = set(Send.objects.values_list("pk", flat=True))
     send_test(bulletin, ["tester@example.org"])
     request_subscription(account, "new@example.org", [topic])
-    request_join(wanabidii, "joiner@example.org")
+    joining = request_join(wanabidii, "joiner@example.org")
+    assert joining is not None
+    confirm(joining)  # the welcome message
+    # The admins' courtesy copy, as send_bulletin() queues it.
+    _copies(bulletin, courtesy_recipients(account) or ["admin@example.gov"], "[Courtesy copy] ")
     raw = (
         f"From: Mallory <mallory@example.com>\r\nTo: {wanabidii.address}\r\nSubject: {title}\r\n"
         "Message-ID: <p1@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -78,9 +82,11 @@ def every_kind(account, topic, wanabidii, title: str, body: str = "") -> dict[st
     )
     assert route_one()
     Member.objects.filter(mailing_list=wanabidii).update(delivery_mode=Member.DIGEST)
-    send_digest(wanabidii, now=timezone.now() + timedelta(days=1))
+    send_digest(wanabidii, now=timezone.now() + timedelta(minutes=1))
     for send in Send.objects.exclude(pk__in=before):
-        messages[f"{send.kind} #{send.pk}"] = bytes(send.message or b"")
+        data = bytes(send.message or b"")
+        subject = str(message_from_bytes(data, policy=default)["Subject"])[:40]
+        messages[f"{send.kind} #{send.pk} ({subject})"] = data
     bulletin.published_at = timezone.now()
     digest = digest_message(Subscriber.objects.get(pk=bob.pk), "daily", [bulletin])
     messages["subscriber digest"] = digest.as_bytes(policy=POLICY)  # as send_message writes it
