@@ -7,7 +7,7 @@ PG_URL ?= postgres://root@127.0.0.1:5432/tidings
 # Tests keep their SQLite file and secrets apart from the demo's data.
 TEST_ENV := TIDINGS_DATA_DIR=$(CURDIR)/data/test
 
-.PHONY: install demo serve test lint test-sqlite test-postgres clean
+.PHONY: install demo serve test lint test-sqlite test-postgres clean axe
 
 $(BIN)/tidings: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,15 @@ lint: install
 	$(BIN)/ruff check tidings tests
 	$(BIN)/mypy tidings
 
-test-sqlite: install
+# axe-core for the accessibility checks (pinned by tests/axe/package-lock.json), when npm exists.
+axe:
+	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/axe/node_modules ]; then \
+		npm ci --prefix tests/axe --silent --no-audit --no-fund; fi
+
+test-sqlite: install axe
 	$(TEST_ENV) $(BIN)/python -m pytest -q
 
-test-postgres: install
+test-postgres: install axe
 	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
 
 test: lint test-sqlite test-postgres
