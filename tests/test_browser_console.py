@@ -3,6 +3,7 @@ schedule → the scheduler publishes it → the workers send it → the report."
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -108,10 +109,9 @@ def test_the_composer_autosaves_a_draft_with_javascript_on(page, live_server, ac
         js.fill("#id_subject", "Autosaved title")
         js.check("label.choice:has-text('Press Releases') input")
         js.fill("#id_body", "Typed, never saved by hand.")
-        js.wait_for_function(
-            "document.getElementById('autosave-status').textContent.startsWith('Draft saved')",
-            timeout=15_000,
-        )
+        # Locators, not wait_for_function: the console's CSP forbids evaluating strings.
+        saved = js.locator("#autosave-status").filter(has_text=re.compile(r"^Draft saved"))
+        saved.wait_for(timeout=15_000)
         bulletin = Bulletin.objects.get()
         assert (bulletin.subject, bulletin.body) == (
             "Autosaved title",
@@ -119,11 +119,8 @@ def test_the_composer_autosaves_a_draft_with_javascript_on(page, live_server, ac
         )
         assert js.url.endswith(f"/bulletins/{bulletin.pk}/edit/")
         js.fill("#id_subject", "Autosaved title, changed")
-        js.wait_for_function(
-            "document.getElementById('autosave-status').textContent.startsWith('Draft saved')"
-            " && window.location.pathname.endsWith('/edit/')",
-            timeout=15_000,
-        )
+        saved.wait_for(timeout=15_000)
+        js.wait_for_url("**/edit/", timeout=15_000)
         js.wait_for_timeout(6_000)  # one more period: the change went to the same draft
         assert Bulletin.objects.count() == 1
         assert Bulletin.objects.get().subject == "Autosaved title, changed"
