@@ -185,3 +185,17 @@ def test_a_relayed_post_carries_an_arc_seal_of_what_was_found(  # type: ignore[n
     assert b"dkim=pass header.d=state.example" in sealed
     verdict, _results, reason = dkim.arc_verify(sealed, dnsfunc=dkim_txt)
     assert verdict == dkim.CV_Pass, reason
+
+
+def test_the_setting_defaults_by_policy_and_can_be_set_through_the_api(account) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_api_base import Api
+    from tidings.api.actions import create_token
+
+    _token, secret = create_token(account, name="t", role="admin")
+    api = Api(secret)
+    announce = api.post("/lists", {"name": "news"}).json()
+    members = api.post("/lists", {"name": "talk", "posting_policy": "members"}).json()
+    chosen = api.post("/lists", {"name": "alerts", "require_sender_authentication": False}).json()
+    assert announce["require_sender_authentication"] is True
+    assert members["require_sender_authentication"] is False
+    assert chosen["require_sender_authentication"] is False

@@ -33,6 +33,7 @@ def create_list(
     comment_moderation: str = MailingList.OPEN,
     time_zone: str = "UTC",
     posting_policy: str = MailingList.ANNOUNCE,
+    require_sender_authentication: bool | None = None,
 ) -> MailingList:
     """Create a list at {name}@{lists domain}; its subject tag defaults to [name]."""
     mailing_list = MailingList(
@@ -46,7 +47,12 @@ def create_list(
         comment_moderation=comment_moderation,
         time_zone=time_zone,
         posting_policy=posting_policy,
-        require_sender_authentication=posting_policy == MailingList.ANNOUNCE,
+        # Senders must be authenticated on announce-only lists unless told otherwise.
+        require_sender_authentication=(
+            posting_policy == MailingList.ANNOUNCE
+            if require_sender_authentication is None
+            else require_sender_authentication
+        ),
     )
     mailing_list.full_clean()
     mailing_list.save()

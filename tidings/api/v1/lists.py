@@ -34,6 +34,8 @@ class ListIn(Schema):
     display_name: line(200) = ""  # type: ignore[valid-type]
     description: text(2000) = ""  # type: ignore[valid-type]
     posting_policy: Literal["announce", "members", "moderated", "open"] = "announce"
+    # Default: on for announce-only lists, off for the others.
+    require_sender_authentication: bool | None = None
 
 
 class MemberOut(Schema):
@@ -72,6 +74,7 @@ def create_mailing_list(request: HttpRequest, payload: ListIn) -> Status[Mailing
         display_name=payload.display_name,
         description=payload.description,
         posting_policy=payload.posting_policy,
+        require_sender_authentication=payload.require_sender_authentication,
     )
     return Status(201, created)
 
