@@ -9,6 +9,7 @@ from tests.smtp_helpers import captured_for, sink_server, tidings_smtpd
 from tidings.delivery.models import Delivery
 from tidings.delivery.worker import drain, process_chunk
 from tidings.inbound.actions import store_message
+from tidings.inbound.router import route_one
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,6 +21,17 @@ def _hold_a_post(wanabidii) -> None:  # type: ignore[no-untyped-def]
     ).encode()
     store_message(raw, mail_from="mallory@example.com", local_rcpts=[wanabidii.address],
                   captured_rcpts=[])  # fmt: skip
+
+
+def _moderator_notice_refused(wanabidii) -> None:  # type: ignore[no-untyped-def]
+    """Hold a post; the relay refuses the moderator notice to alice with a 550."""
+    _hold_a_post(wanabidii)
+    with sink_server() as sink:
+        sink.replies["alice@example.gov"] = "550 5.1.1 <alice@example.gov>: mailbox unavailable"
+        while route_one():
+            pass
+        while process_chunk(sink.relay):
+            pass
 
 
 def test_a_notice_to_a_local_address_without_a_mailbox_is_captured(settings, wanabidii, alice):  # type: ignore[no-untyped-def]
@@ -38,15 +50,7 @@ def test_a_notice_to_a_local_address_without_a_mailbox_is_captured(settings, wan
 def test_a_notice_that_fails_is_shown_on_the_accounts_console_home(  # type: ignore[no-untyped-def]
     client: Client, wanabidii, alice, account
 ) -> None:
-    _hold_a_post(wanabidii)
-    with sink_server() as sink:
-        sink.replies["alice@example.gov"] = "550 5.1.1 <alice@example.gov>: mailbox unavailable"
-        from tidings.inbound.router import route_one
-
-        while route_one():
-            pass
-        while process_chunk(sink.relay):
-            pass
+    _moderator_notice_refused(wanabidii)
     assert Delivery.objects.get(address="alice@example.gov").state == Delivery.FAILED
 
     client.force_login(alice)
@@ -59,15 +63,7 @@ def test_a_notice_that_fails_is_shown_on_the_accounts_console_home(  # type: ign
 def test_another_accounts_failed_notices_are_not_shown(  # type: ignore[no-untyped-def]
     client: Client, wanabidii, alice, oscar, other_account
 ) -> None:
-    _hold_a_post(wanabidii)
-    with sink_server() as sink:
-        sink.replies["alice@example.gov"] = "550 5.1.1 mailbox unavailable"
-        from tidings.inbound.router import route_one
-
-        while route_one():
-            pass
-        while process_chunk(sink.relay):
-            pass
+    _moderator_notice_refused(wanabidii)
     client.force_login(oscar)
     page = client.get(f"/console/{other_account.code}/").content.decode()
     assert "Notices that could not be delivered" not in page

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import smtplib
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
 
-from tests.smtp_helpers import free_port
+from tests.test_smtpd_limits import server
 from tidings.delivery.models import Delivery
-from tidings.inbound.conf import limits
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.router import route_one
-from tidings.inbound.smtpd import make_controller
 from tidings.lib.network import network_of
 from tidings.lists.actions import reject_post
 from tidings.lists.models import ListMessage, MembershipRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@contextmanager
-def server(**changes: object) -> Iterator[int]:
-    port = free_port()
-    controller = make_controller("127.0.0.1", port, dataclasses.replace(limits(), **changes))
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 def _message(to: str, subject: str = "join") -> bytes:

@@ -25,7 +25,7 @@ POST = b"From: alice@example.com\r\nSubject: hello\r\n\r\nHello.\r\n"
 
 
 @contextmanager
-def server(**changes: int) -> Iterator[int]:
+def server(**changes: object) -> Iterator[int]:
     """Run Tidings' SMTP server with some limits changed; yield its port."""
     port = free_port()
     controller = make_controller("127.0.0.1", port, dataclasses.replace(limits(), **changes))

@@ -97,7 +97,8 @@ def test_a_token_past_its_rate_gets_429_with_retry_after(api: Api, settings) -> 
     assert [api.get("/topics").status_code for _ in range(3)] == [200, 200, 200]
     refused = api.get("/topics")
     assert refused.status_code == 429
-    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    # The window started with the first request a moment ago: most of a minute is left.
+    assert 50 <= int(refused.headers["Retry-After"]) <= 61
 
 
 @pytest.mark.django_db

@@ -87,6 +87,14 @@ def confirm(request: HttpRequest, name: str, token: str) -> HttpResponse:
     return render(request, "lists/confirmed.html", {"mailing_list": mailing_list, "done": done})
 
 
+def _member_address(mailing_list: MailingList, token: str) -> str:
+    """Return the member address a signed link names for this list; raise BadToken."""
+    list_id, address = membership.read_member_token(token)
+    if list_id != mailing_list.pk:
+        raise BadToken("This link is not valid.")
+    return address
+
+
 @csrf_exempt  # The signed token is the authentication; mail providers send no cookies.
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -94,9 +102,7 @@ def unsubscribe(request: HttpRequest, name: str, token: str) -> HttpResponse:
     """Leave a list from a relayed post's link; a POST does it, one-click or from the page."""
     mailing_list = get_object_or_404(MailingList, name=name)
     try:
-        list_id, address = membership.read_member_token(token)
-        if list_id != mailing_list.pk:
-            raise BadToken("This link is not valid.")
+        address = _member_address(mailing_list, token)
     except BadToken as exc:
         return HttpResponse(str(exc), status=400, content_type=TEXT)
     if request.method != "POST":
@@ -116,9 +122,7 @@ def reenable(request: HttpRequest, name: str, token: str) -> HttpResponse:
 
     mailing_list = get_object_or_404(MailingList, name=name)
     try:
-        list_id, address = membership.read_member_token(token)
-        if list_id != mailing_list.pk:
-            raise BadToken("This link is not valid.")
+        address = _member_address(mailing_list, token)
     except BadToken as exc:
         return HttpResponse(str(exc), status=400, content_type=TEXT)
     member = membership.find_member(mailing_list, address)
