@@ -14,9 +14,9 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 
 from tidings.delivery.smtp import Relay
-from tidings.delivery.worker import drain
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.smtpd import make_controller
+from tidings.ops.worker import drain
 
 
 def free_port() -> int:

@@ -11,8 +11,8 @@ from django.test import Client
 
 from tests.smtp_helpers import tidings_smtpd
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
-from tidings.delivery.worker import drain
 from tidings.lists.actions import create_list
+from tidings.ops.worker import drain
 
 
 @pytest.mark.django_db(transaction=True)

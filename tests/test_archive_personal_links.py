@@ -20,7 +20,7 @@ from tidings.archive.actions import archive_post
 from tidings.archive.models import Post
 from tidings.archive.personal import REMOVED, neutralize_html, neutralize_text
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
-from tidings.delivery.worker import drain
+from tidings.ops.worker import drain
 from tidings.subscribers.actions import mark_distribution_list, subscribe
 from tidings.tracking.models import Link
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from tests.smtp_helpers import tidings_smtpd
 from tidings.archive.models import Post
-from tidings.delivery.worker import drain
 from tidings.lists.actions import allow_sender
 from tidings.lists.models import MailingList
+from tidings.ops.worker import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ATTACKER = "attacker@example.com"

@@ -16,7 +16,7 @@ from tests.paths import SHARED
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
-from tidings.inbound.addresses import verp_address
+from tidings.delivery.verp import verp_address
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.router import route
 from tidings.subscribers.bounces import classify

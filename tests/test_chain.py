@@ -17,9 +17,9 @@ from django.utils import timezone
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
-from tidings.delivery.worker import drain
 from tidings.inbound.models import InboundMessage
 from tidings.lists.models import ListMessage
+from tidings.ops.worker import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

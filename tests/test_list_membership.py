@@ -12,13 +12,14 @@ import pytest
 
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tidings.delivery.models import Send
-from tidings.delivery.worker import drain
 from tidings.inbound import addresses
 from tidings.inbound.actions import store_message
 from tidings.inbound.router import route_one
+from tidings.lists import addresses as list_addresses
 from tidings.lists import membership
 from tidings.lists.models import Member, MembershipRequest
 from tidings.lists.tokens import confirm_token
+from tidings.ops.worker import drain
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +54,9 @@ def confirm_link(msg: EmailMessage) -> str:
 
 
 def test_it_resolves_the_command_addresses(wanabidii):  # type: ignore[no-untyped-def]
-    assert addresses.resolve(f"wanabidii-join@{DOMAIN}").kind == addresses.LIST_JOIN
-    assert addresses.resolve(f"wanabidii-leave@{DOMAIN}").kind == addresses.LIST_LEAVE
-    assert addresses.resolve(f"wanabidii-request@{DOMAIN}").kind == addresses.LIST_REQUEST
+    assert addresses.resolve(f"wanabidii-join@{DOMAIN}").kind == list_addresses.LIST_JOIN
+    assert addresses.resolve(f"wanabidii-leave@{DOMAIN}").kind == list_addresses.LIST_LEAVE
+    assert addresses.resolve(f"wanabidii-request@{DOMAIN}").kind == list_addresses.LIST_REQUEST
     assert addresses.resolve(f"nolist-join@{DOMAIN}") is None
 
 

@@ -8,10 +8,10 @@ import pytest
 
 from tidings.delivery.models import Delivery, Send
 from tidings.inbound.actions import store_message
-from tidings.inbound.addresses import unsubscribe_address
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.router import route_one
 from tidings.lists.models import ListMessage
+from tidings.subscribers.addresses import unsubscribe_address
 from tidings.subscribers.models import Subscriber
 
 POST = (
@@ -97,7 +97,7 @@ def test_it_keeps_a_routing_failure_as_a_dead_letter(wanabidii, monkeypatch):  #
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("tidings.inbound.router.receive_post", broken)
+    monkeypatch.setattr("tidings.lists.inbound.receive_post", broken)
     message = deliver(POST, wanabidii.address)
     assert message.state == InboundMessage.FAILED
     assert "database went away" in message.notes

@@ -8,11 +8,11 @@ import pytest
 
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tidings.delivery.models import Delivery, Send
-from tidings.delivery.worker import drain
 from tidings.inbound.actions import store_message
 from tidings.inbound.router import route_one
 from tidings.lists.actions import ModerationError, approve_post, discard_post, reject_post
 from tidings.lists.models import ListMessage
+from tidings.ops.worker import drain
 
 pytestmark = pytest.mark.django_db
 

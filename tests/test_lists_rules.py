@@ -10,12 +10,12 @@ from email.policy import default
 import pytest
 
 from tests.smtp_helpers import captured_for, tidings_smtpd
-from tidings.delivery.worker import drain
 from tidings.inbound.actions import store_message
 from tidings.lists.actions import add_member, set_sender_action
 from tidings.lists.models import ListMessage, ListSender, MailingList
 from tidings.lists.relay import decide, receive_post
 from tidings.lists.rules import Decision
+from tidings.ops.worker import drain
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import smtplib
 import pytest
 
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
-from tidings.delivery.worker import drain
 from tidings.lists.models import ListMessage, MailingList
+from tidings.ops.worker import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,9 +7,10 @@ from django.test import Client
 
 from tests.smtp_helpers import captured_for, sink_server, tidings_smtpd
 from tidings.delivery.models import Delivery
-from tidings.delivery.worker import drain, process_chunk
+from tidings.delivery.worker import process_chunk
 from tidings.inbound.actions import store_message
 from tidings.inbound.router import route_one
+from tidings.ops.worker import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,7 +21,7 @@ from tidings.bulletins.actions import (
 )
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.models import Delivery, Send
-from tidings.delivery.worker import drain
+from tidings.ops.worker import drain
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ import pytest
 from aiosmtpd.smtp import Envelope, LoginPassword, Session
 
 from tests.smtp_helpers import tidings_smtpd
-from tidings.inbound.addresses import unsubscribe_address, verp_address
+from tidings.delivery.smtp import CAPTURE_USERNAME
+from tidings.delivery.verp import verp_address
 from tidings.inbound.models import InboundMessage
-from tidings.inbound.smtpd import CAPTURE_USERNAME, Handler, authenticate
+from tidings.inbound.smtpd import Handler, authenticate
+from tidings.subscribers.addresses import unsubscribe_address
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,11 +13,12 @@ from contextlib import contextmanager
 import pytest
 
 from tests.smtp_helpers import free_port
+from tidings.delivery.smtp import CAPTURE_USERNAME
 from tidings.inbound import smtpd
 from tidings.inbound.actions import Received, store_messages
 from tidings.inbound.conf import limits
 from tidings.inbound.models import InboundMessage
-from tidings.inbound.smtpd import CAPTURE_USERNAME, make_controller, store_each_if_needed
+from tidings.inbound.smtpd import make_controller, store_each_if_needed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,8 @@ import pytest
 from tests.smtp_helpers import captured_for, tidings_smtpd
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
-from tidings.delivery.worker import drain, process_chunk
+from tidings.delivery.worker import process_chunk
+from tidings.ops.worker import drain
 from tidings.subscribers import actions
 
 pytestmark = pytest.mark.django_db(transaction=True)

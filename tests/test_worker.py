@@ -164,9 +164,9 @@ def test_it_gives_up_on_a_temporary_refusal_after_the_maximum_age(sink, send, se
 
 def test_a_row_cancelled_while_on_the_wire_is_recorded_as_sent(sink, send):  # type: ignore[no-untyped-def]
     from tidings.delivery.actions import cancel_send
-    from tidings.delivery.worker import Renderers, claim_and_prepare, record
+    from tidings.delivery.worker import Composers, claim_and_prepare, record
 
-    chunk = claim_and_prepare(100, 60, Renderers())
+    chunk = claim_and_prepare(100, 60, Composers())
     assert cancel_send(send) == 1  # the row was still queued: leased by range
     from tidings.delivery.smtp import Outcome
 

@@ -11,8 +11,8 @@ import pytest
 from tests.smtp_helpers import sink_server
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
-from tidings.delivery.worker import Worker
 from tidings.ops import periodic
+from tidings.ops.worker import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

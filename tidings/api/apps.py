@@ -6,9 +6,7 @@ class Config(AppConfig):
 
     name = "tidings.api"
     label = "api"
-
-    def ready(self) -> None:
-        from tidings.accounts.models import Membership
-        from tidings.console.nav import register
-
-        register("API tokens", "api:tokens", role=Membership.ADMIN, order=90)
+    # (label, URL name, least role, order) of its console pages: see console.nav.
+    console_pages = [
+        ("API tokens", "api:tokens", "admin", 90),
+    ]

@@ -6,4 +6,5 @@ class Config(AppConfig):
     label = "bulletins"
 
     def ready(self) -> None:
-        from tidings.bulletins import jobs  # noqa: F401 - registers the periodic jobs
+        # How the worker writes bulletins, the periodic jobs.
+        from tidings.bulletins import compose, jobs  # noqa: F401

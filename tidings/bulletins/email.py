@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from tidings.bulletins.models import Bulletin
 from tidings.delivery import mime
-from tidings.inbound.addresses import unsubscribe_address
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.mail import POLICY as MAIL_POLICY
 from tidings.lib.tokens import sign_id
+from tidings.subscribers.addresses import unsubscribe_address
 from tidings.topics.models import Topic
 from tidings.tracking.links import Choice, choice_for, track
 from tidings.tracking.tokens import recipient_token

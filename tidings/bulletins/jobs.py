@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tidings.bulletins.actions import prepare_stale_sends, publish_due
-from tidings.ops.periodic import periodic
+from tidings.lib.periodic import periodic
 
 
 @periodic("bulletins.scheduled", every=30)

@@ -6,15 +6,13 @@ class Config(AppConfig):
 
     name = "tidings.console"
     label = "console"
-
-    def ready(self) -> None:
-        from tidings.accounts.models import Membership
-        from tidings.console.nav import register
-
-        register("Bulletins", "console:bulletins", order=10)
-        register("New bulletin", "console:compose", role=Membership.AUTHOR, order=11)
-        register("Topics", "console:topics", role=Membership.TOPIC_ADMIN, order=20)
-        register("Categories", "console:categories", role=Membership.TOPIC_ADMIN, order=21)
-        register("Users", "console:users", role=Membership.ADMIN, order=80)
-        register("Sender identities", "console:senders", role=Membership.ADMIN, order=81)
-        register("Settings", "console:settings", role=Membership.ADMIN, order=82)
+    # (label, URL name, least role, order) of its console pages: see console.nav.
+    console_pages = [
+        ("Bulletins", "console:bulletins", "viewer", 10),
+        ("New bulletin", "console:compose", "author", 11),
+        ("Topics", "console:topics", "topic_admin", 20),
+        ("Categories", "console:categories", "topic_admin", 21),
+        ("Users", "console:users", "admin", 80),
+        ("Sender identities", "console:senders", "admin", 81),
+        ("Settings", "console:settings", "admin", 82),
+    ]

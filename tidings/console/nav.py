@@ -1,14 +1,17 @@
-"""The console's navigation, filled by each app from its AppConfig.ready().
+"""The console's navigation, read from each app's AppConfig.
 
-An app registers its pages with `register("Subscribers", "subscribers:console_list",
-role=Membership.TOPIC_ADMIN)`; the URL must take the account code as its only argument.
-The console shows each user the entries their role in the account allows.
+An app lists its staff pages as `console_pages = [("Subscribers", "subscribers_console:list",
+"viewer", 20), …]` (label, URL name, least role, order) on its AppConfig; each URL takes the
+account code as its only argument. The console reads them, so no app imports the console, and
+shows each user the entries their role in the account allows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
+from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
 from tidings.accounts.models import Membership
@@ -22,17 +25,20 @@ class Entry:
     order: int
 
 
-ENTRIES: dict[str, Entry] = {}
-
-
-def register(label: str, url_name: str, *, role: str = Membership.VIEWER, order: int = 50) -> None:
-    ENTRIES[url_name] = Entry(label, url_name, role, order)
+@cache
+def entries() -> list[Entry]:
+    found = [
+        Entry(label, url_name, role, order)
+        for config in apps.get_app_configs()
+        for label, url_name, role, order in getattr(config, "console_pages", ())
+    ]
+    return sorted(found, key=lambda e: (e.order, e.label))
 
 
 def entries_for(membership: Membership) -> list[tuple[str, str]]:
     """(label, url) for each page the membership may open, in menu order."""
     links = []
-    for entry in sorted(ENTRIES.values(), key=lambda e: (e.order, e.label)):
+    for entry in entries():
         if not membership.has_role(entry.role):
             continue
         try:

@@ -19,11 +19,17 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
-from tidings.inbound.smtpd import CAPTURE_USERNAME, parse_listen
-
 log = logging.getLogger("tidings.delivery")
 
 TIMEOUT = 60.0
+# The login of Tidings' own SMTP server that lets the worker relay captured mail.
+CAPTURE_USERNAME = "tidings"
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """Return the host and port of a "host:port" (or "[v6]:port") setting."""
+    host, _, port = value.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ class Config(AppConfig):
 
     name = "tidings.feeds"
     label = "feeds"
+    # (label, URL name, least role, order) of its console pages: see console.nav.
+    console_pages = [
+        ("Feeds & pages", "feeds:index", "viewer", 40),
+    ]
 
     def ready(self) -> None:
-        from tidings.accounts.models import Membership
-        from tidings.console.nav import register
         from tidings.feeds import jobs  # noqa: F401 - registers the periodic poll
-
-        register("Feeds & pages", "feeds:index", role=Membership.VIEWER, order=40)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tidings.feeds.poll import poll_due
-from tidings.ops.periodic import periodic
+from tidings.lib.periodic import periodic
 
 
 @periodic("feeds.poll", every=60)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from email import message_from_bytes
 from email.errors import MissingHeaderBodySeparatorDefect
@@ -17,24 +18,10 @@ from tidings.inbound import addresses
 from tidings.inbound.models import InboundMessage
 from tidings.lib.mail import POLICY as MAIL_POLICY
 from tidings.lists import conf as lists_conf
-from tidings.lists import membership
-from tidings.lists.bounces import process_list_bounce
-from tidings.lists.relay import hold_malformed, receive_post
-from tidings.subscribers.actions import unsubscribe_all
-from tidings.subscribers.bounces import process_bounce
-from tidings.subscribers.models import Subscriber
 
 log = logging.getLogger("tidings.router")
 
 LEASE = timedelta(minutes=5)
-
-# The list addresses that take membership commands, and the command each stands for.
-COMMANDS = {
-    addresses.LIST_JOIN: "join",
-    addresses.LIST_LEAVE: "leave",
-    addresses.LIST_REQUEST: "request",
-}
-
 
 MULTIPART_HEADER = re.compile(rb"^content-type:[ \t]*multipart/", re.IGNORECASE | re.MULTILINE)
 
@@ -116,57 +103,48 @@ def claim() -> InboundMessage | None:
     return InboundMessage.objects.get(pk=candidate.pk)
 
 
+# How each kind of destination handles a message: (stored message, parsed copy, destination) ->
+# a note of what was done. Apps register from their AppConfig.ready() with @handles(kind).
+Handler = Callable[[InboundMessage, EmailMessage, addresses.Destination], str]
+# What a destination does with a message that can't be parsed (a list holds it as malformed).
+MalformedHandler = Callable[[InboundMessage, addresses.Destination, str], None]
+
+HANDLERS: dict[str, Handler] = {}
+MALFORMED: dict[str, MalformedHandler] = {}
+
+
+def handles(
+    kind: str, *, malformed: MalformedHandler | None = None
+) -> Callable[[Handler], Handler]:
+    """Register the handler of one kind of destination (and what it does with garbage)."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[kind] = handler
+        if malformed is not None:
+            MALFORMED[kind] = malformed
+        return handler
+
+    return register
+
+
 def route(message: InboundMessage) -> tuple[str, list[str]]:
     """Route a claimed message; return its final state and what was done."""
     msg, problem = parse(bytes(message.raw))
     if msg is None:
         for rcpt in message.local_rcpts:
             dest = addresses.resolve(rcpt)
-            if dest is not None and dest.kind == addresses.LIST and dest.mailing_list is not None:
-                hold_malformed(dest.mailing_list, message, problem)
+            if dest is not None and dest.kind in MALFORMED:
+                MALFORMED[dest.kind](message, dest, problem)
         return InboundMessage.MALFORMED, [problem]
     notes = []
     for rcpt in message.local_rcpts:
         dest = addresses.resolve(rcpt)
         if dest is None:
             notes.append(f"{rcpt}: nothing answers to this address any more")
-        elif dest.kind == addresses.LIST:
-            assert dest.mailing_list is not None
-            if not msg.get_all("From"):
-                # Bounces may lack a From; a post to a list may not.
-                hold_malformed(dest.mailing_list, message, "no From header")
-                notes.append(f"{rcpt}: held: no From header")
-                continue
-            fresh, _ = parse(bytes(message.raw))  # each list changes its own copy
-            assert fresh is not None
-            decision = receive_post(dest.mailing_list, message, fresh)
-            notes.append(f"{rcpt}: {decision.status} ({decision.rule}) {decision.reason}")
-        elif dest.kind in COMMANDS:
-            assert dest.mailing_list is not None
-            note = membership.handle_command(
-                dest.mailing_list, COMMANDS[dest.kind], msg, message.mail_from
-            )
-            notes.append(f"{rcpt}: {note}")
-        elif dest.kind == addresses.LIST_CONFIRM:
-            assert dest.mailing_list is not None
-            if membership.wants_no_reply(msg, message.mail_from):
-                # An autoresponder answering the confirmation must not confirm it.
-                notes.append(f"{rcpt}: ignored: automatic mail or a null sender")
-            else:
-                note = membership.confirm_by_mail(dest.mailing_list, dest.ident or 0)
-                notes.append(f"{rcpt}: {note}")
-        elif dest.kind == addresses.UNSUBSCRIBE:
-            subscriber = Subscriber.objects.filter(pk=dest.ident or 0).first()
-            if subscriber is not None:
-                unsubscribe_all(subscriber)
-            notes.append(f"{rcpt}: unsubscribed subscriber #{dest.ident}")
-        elif dest.kind == addresses.BOUNCE:
-            notes.append(f"{rcpt}: {process_bounce(message, msg, dest.ident or 0)}")
-        elif dest.kind == addresses.LIST_BOUNCES:
-            assert dest.mailing_list is not None
-            notes.append(f"{rcpt}: {process_list_bounce(dest.mailing_list, msg)}")
+        elif dest.kind in HANDLERS:
+            notes.append(f"{rcpt}: {HANDLERS[dest.kind](message, msg, dest)}")
         else:
-            notes.append(f"{rcpt}: {dest.kind} message kept for bounce processing")
+            notes.append(f"{rcpt}: {dest.kind} message kept, nothing handles it")
     return InboundMessage.DONE, notes
 
 

@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, connections
 
+from tidings.delivery.smtp import CAPTURE_USERNAME
 from tidings.inbound import addresses
 from tidings.inbound.actions import Received, store_messages
 from tidings.inbound.conf import Limits, limits
@@ -32,7 +33,6 @@ log = logging.getLogger("tidings.smtpd")
 
 T = TypeVar("T")
 
-CAPTURE_USERNAME = "tidings"
 MAX_ADDRESS_LENGTH = 320
 
 
@@ -194,7 +194,7 @@ class LocalAddresses:
         found = await self.database.run(addresses.resolve, address)
         if found is None:
             return False
-        if found.mailing_list is not None:  # VERP addresses are unique: no point keeping them
+        if found.target is not None:  # VERP addresses are unique: no point keeping them
             if len(self.known) >= self.SIZE:
                 self.known.clear()
             self.known[address] = now + self.TTL
@@ -376,8 +376,3 @@ def make_controller(host: str, port: int, limits_: Limits | None = None) -> Tidi
         # comes with the hardening issue.
         auth_require_tls=False,
     )
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)

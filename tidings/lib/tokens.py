@@ -80,3 +80,20 @@ def unsign_id(purpose: str, token: str, max_age: int) -> int:
     if time.time() - int(stamp, 36) > max_age:
         raise ExpiredToken("This link has expired.")
     return int(ident)
+
+
+def signed_local(kind: str, ident: int) -> str:
+    """Return the local part "<kind>+<id>.<mac>" of an address that names one row, signed."""
+    value = str(ident)
+    return f"{kind}+{value}.{short_mac(kind, value)}"
+
+
+def read_signed_local(kind: str, local: str) -> int | None:
+    """Return the id a signed_local() part names, or None if it is not one (or forged)."""
+    prefix = f"{kind}+"
+    if not local.startswith(prefix):
+        return None
+    ident, _, mac = local[len(prefix) :].partition(".")
+    if not ident.isdigit() or not hmac.compare_digest(mac, short_mac(kind, ident)):
+        return None
+    return int(ident)

@@ -4,10 +4,11 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "tidings.lists"
     label = "lists"
+    # (label, URL name, least role, order) of its console pages: see console.nav.
+    console_pages = [
+        ("Mailing lists", "lists_console:index", "viewer", 40),
+    ]
 
     def ready(self) -> None:
-        from tidings.accounts.models import Membership
-        from tidings.console.nav import register
-        from tidings.lists import jobs  # noqa: F401 - registers the periodic jobs
-
-        register("Mailing lists", "lists_console:index", role=Membership.VIEWER, order=40)
+        # The address reader, inbound handlers, how the worker writes posts, periodic jobs.
+        from tidings.lists import addresses, compose, inbound, jobs  # noqa: F401

@@ -25,7 +25,8 @@ import dkim
 import spf
 from django.conf import settings
 
-from tidings.inbound import addresses
+from tidings.delivery.models import Delivery
+from tidings.delivery.verp import delivery_of
 from tidings.lib import dnsquery
 from tidings.lib.mail import domain_of
 
@@ -96,12 +97,10 @@ def spf_result(ip: str, mail_from: str, helo: str) -> str:
 
 def is_own_bulletin(mail_from: str, list_address: str) -> bool:
     """Whether the envelope sender is the signed return path of a delivery to this list."""
-    destination = addresses.resolve(mail_from) if mail_from else None
-    if destination is None or destination.kind != addresses.BOUNCE or destination.ident is None:
+    delivery_id = delivery_of(mail_from) if mail_from else None
+    if delivery_id is None:
         return False
-    from tidings.delivery.models import Delivery
-
-    sent_to = Delivery.objects.filter(pk=destination.ident).values_list("address", flat=True)
+    sent_to = Delivery.objects.filter(pk=delivery_id).values_list("address", flat=True)
     return any(a.lower() == list_address.lower() for a in sent_to)
 
 

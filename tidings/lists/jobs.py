@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
+from tidings.lib.periodic import periodic
 from tidings.lists import conf
 from tidings.lists.actions import wants_no_reply
 from tidings.lists.digests import send_due_digests
 from tidings.lists.models import ListMessage, MailingList
 from tidings.lists.moderators import moderator_addresses, queue_url
 from tidings.lists.notices import send_notice
-from tidings.ops.periodic import periodic
 
 SUMMARY_MAX_POSTS = 100
 

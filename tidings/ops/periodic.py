@@ -1,33 +1,22 @@
 """Periodic jobs (digests, expiries, feed polls) run by whichever worker gets to them first.
 
-An app registers a job with @periodic("name", every=seconds) in a module its AppConfig.ready()
-imports; each worker step calls run_due(), which claims a due job with a conditional UPDATE so
-that exactly one worker runs it per period.
+Apps register jobs in tidings.lib.periodic; the worker's jobs role calls run_due(), which claims
+a due job with a conditional UPDATE so that exactly one worker runs it per period.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
+from tidings.lib.periodic import JOBS
 from tidings.ops.models import JobRun
 
 log = logging.getLogger("tidings.periodic")
-
-JOBS: dict[str, tuple[int, Callable[[], object]]] = {}
-
-
-def periodic(name: str, *, every: int) -> Callable[[Callable[[], object]], Callable[[], object]]:
-    def register(func: Callable[[], object]) -> Callable[[], object]:
-        JOBS[name] = (every, func)
-        return func
-
-    return register
 
 
 def claim(name: str, every: int) -> bool:

@@ -4,18 +4,14 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "tidings.subscribers"
     label = "subscribers"
+    # (label, URL name, least role, order) of its console pages: see console.nav.
+    console_pages = [
+        ("Subscribers", "subscribers_console:list", "viewer", 20),
+        ("Suppressions", "subscribers_console:suppressions", "viewer", 21),
+        ("Import subscribers", "subscribers_console:imports", "topic_admin", 22),
+        ("Signup form", "subscribers_console:embed", "viewer", 23),
+    ]
 
     def ready(self) -> None:
-        from tidings.accounts.models import Membership
-        from tidings.console.nav import register
-        from tidings.subscribers import jobs  # noqa: F401 - registers the periodic jobs
-
-        register("Subscribers", "subscribers_console:list", order=20)
-        register("Suppressions", "subscribers_console:suppressions", order=21)
-        register(
-            "Import subscribers",
-            "subscribers_console:imports",
-            role=Membership.TOPIC_ADMIN,
-            order=22,
-        )
-        register("Signup form", "subscribers_console:embed", order=23)
+        # The address reader, the inbound handlers, the periodic jobs.
+        from tidings.subscribers import addresses, inbound, jobs  # noqa: F401

@@ -15,13 +15,16 @@ from email.message import EmailMessage, Message
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from flufl.bounce import all_failures
 
 from tidings.delivery.models import Delivery
+from tidings.delivery.signals import refused
 from tidings.inbound.models import InboundMessage
 from tidings.subscribers import actions
 from tidings.subscribers.models import BounceEvent, Subscriber, Suppression
+from tidings.subscribers.signals import delivery_bounced
 
 log = logging.getLogger("tidings.bounces")
 
@@ -218,19 +221,9 @@ def process_bounce(message: InboundMessage, msg: EmailMessage, delivery_id: int)
         event.reason = f"{verdict.reason}; {why}"
         event.save()
     if delivery is not None and subscriber is None:
-        why += _list_member_bounce(delivery, verdict.kind)
+        told = delivery_bounced.send(sender=process_bounce, delivery=delivery, kind=verdict.kind)
+        why += "".join(f"; {note}" for _, note in told if note)
     return f"{verdict.kind} for delivery #{delivery_id} ({email or 'unknown'}): {why}"
-
-
-def _list_member_bounce(delivery: Delivery, kind: str) -> str:
-    """A list delivery's report also counts against the member, as mail to -bounces@ does."""
-    from tidings.lists.bounces import score_bounce
-    from tidings.lists.membership import find_member
-    from tidings.lists.models import MailingList
-
-    mailing_list = MailingList.objects.filter(sends__deliveries=delivery).first()
-    member = find_member(mailing_list, delivery.address) if mailing_list else None
-    return f"; list member {score_bounce(member, kind)}" if member else ""
 
 
 def _decide(event: BounceEvent, subscriber: Subscriber | None) -> tuple[str, str]:
@@ -290,3 +283,10 @@ def record_refusal(delivery_id: int, code: int, reply: str) -> BounceEvent:
             event.reason += "; not about the address, nothing suppressed"
         event.save()
     return event
+
+
+@receiver(refused)
+def refused_while_sending(
+    sender: object, delivery_id: int, code: int, reply: str, **kwargs: object
+) -> None:
+    record_refusal(delivery_id, code, reply)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tidings.ops.periodic import periodic
+from tidings.lib.periodic import periodic
 from tidings.subscribers.digests import send_due_digests
 from tidings.subscribers.import_jobs import process_one_import
 from tidings.subscribers.models import Throttle

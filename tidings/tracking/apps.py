@@ -6,10 +6,10 @@ class Config(AppConfig):
 
     name = "tidings.tracking"
     label = "tracking"
+    # (label, URL name, least role, order) of its console pages: see console.nav.
+    console_pages = [
+        ("Analytics", "tracking_console:index", "viewer", 60),
+    ]
 
     def ready(self) -> None:
-        from tidings.accounts.models import Membership
-        from tidings.console.nav import register
         from tidings.tracking import jobs, signals  # noqa: F401 - register the job and receivers
-
-        register("Analytics", "tracking_console:index", role=Membership.VIEWER, order=60)

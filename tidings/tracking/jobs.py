@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tidings.ops.periodic import periodic
+from tidings.lib.periodic import periodic
 from tidings.tracking.actions import snapshot_topics
 
 

@@ -3,8 +3,9 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from tidings.delivery.smtp import parse_listen
 from tidings.inbound.conf import limits
-from tidings.inbound.smtpd import make_controller, parse_listen
+from tidings.inbound.smtpd import make_controller
 from tidings.lib.stopping import StopFlag
 
 log = logging.getLogger("tidings.smtpd")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from tidings.inbound.smtpd import parse_listen
+from tidings.delivery.smtp import parse_listen
 from tidings.lib.stopping import StopFlag
 
 log = logging.getLogger("tidings.serve")

@@ -2,9 +2,9 @@ import asyncio
 import logging
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from tidings.delivery.worker import Worker
+from tidings.ops.worker import ROLES, Worker
 
 log = logging.getLogger("tidings.worker")
 
@@ -13,17 +13,27 @@ class Command(BaseCommand):
     help = "Send queued mail, route received mail and run periodic jobs until SIGTERM or Ctrl-C."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--role",
+            action="append",
+            choices=ROLES,
+            help="play only this role (repeat for several); default: all of " + ", ".join(ROLES),
+        )
         parser.add_argument("--once", action="store_true", help="Stop when nothing is left to do.")
         parser.add_argument("--idle", type=float, default=0.5, help="Seconds to sleep when idle.")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        asyncio.run(self.run(options["once"], options["idle"]))
+        roles = tuple(dict.fromkeys(options["role"] or ROLES))
+        try:
+            asyncio.run(self.run(roles, options["once"], options["idle"]))
+        except ValueError as error:
+            raise CommandError(str(error)) from error
 
-    async def run(self, once: bool, idle: float) -> None:
-        worker = Worker(idle=idle)
+    async def run(self, roles: tuple[str, ...], once: bool, idle: float) -> None:
+        worker = Worker(idle=idle, roles=roles)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, worker.stop.set)
-        log.info("worker started")
+        log.info("worker started: %s", ", ".join(roles))
         await worker.run(once=once)
         log.info("worker stopped")
