@@ -27,6 +27,7 @@ lint: install
 	$(BIN)/ruff format --check tidings tests
 	$(BIN)/ruff check tidings tests
 	$(BIN)/mypy tidings
+	$(BIN)/lint-imports
 
 # axe-core for the accessibility checks (pinned by tests/axe/package-lock.json), when npm exists.
 axe:

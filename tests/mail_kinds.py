@@ -10,6 +10,7 @@ from email.policy import default
 from django.utils import timezone
 
 from tidings.bulletins.actions import _copies, courtesy_recipients, create_bulletin, send_test
+from tidings.bulletins.digests import digest_message
 from tidings.bulletins.email import BulletinRenderer
 from tidings.delivery.models import Send
 from tidings.inbound.actions import store_message
@@ -20,7 +21,6 @@ from tidings.lists.digests import send_digest
 from tidings.lists.membership import confirm, request_join
 from tidings.lists.models import ListMessage, Member
 from tidings.subscribers.actions import request_subscription, subscribe
-from tidings.subscribers.digests import digest_message
 from tidings.subscribers.models import Subscriber
 
 

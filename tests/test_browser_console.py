@@ -89,7 +89,7 @@ def test_a_publisher_composes_tests_schedules_and_sends(
         shot(page, "5-list")
 
         try:
-            reverse("tracking_console:report", args=[account.code, bulletin.pk])
+            reverse("insights:report", args=[account.code, bulletin.pk])
         except NoReverseMatch:
             return  # the analytics pages are not there yet
         page.click("a:has-text('Report')")

@@ -13,9 +13,9 @@ from django.urls import reverse
 from tests.test_subscribe import queued_to
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.bulletins.digests import last_digest_times, send_due_digests
 from tidings.bulletins.models import Bulletin
 from tidings.subscribers import actions
-from tidings.subscribers.digests import last_digest_times, send_due_digests
 from tidings.subscribers.models import Subscriber, SubscribeSettings, Suppression
 from tidings.topics.actions import create_topic
 from tidings.topics.models import Topic
@@ -149,4 +149,4 @@ def test_it_sends_no_digest_to_a_suppressed_address(
 def test_it_registers_the_digest_job() -> None:
     from tidings.ops.periodic import JOBS
 
-    assert JOBS["subscribers.digests"][0] == 300
+    assert JOBS["bulletins.digests"][0] == 300

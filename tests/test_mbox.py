@@ -20,7 +20,7 @@ from tests.test_archive_threads import mail
 from tidings.archive.actions import archive_post, post_slug, raw_bytes
 from tidings.archive.importer import from_line_date, import_mbox
 from tidings.archive.models import Month, Post
-from tidings.archive.text import bare_message_id, header
+from tidings.lib.mailtext import bare_message_id, header
 from tidings.lists.actions import create_list
 from tidings.lists.models import MailingList
 

@@ -70,7 +70,7 @@ def figures(page: str) -> dict[str, str]:
 
 def test_it_reports_delivery_and_engagement_of_a_real_send(client, victor, account, sent):  # type: ignore[no-untyped-def]
     client.force_login(victor)
-    url = reverse("tracking_console:report", args=[account.code, sent.pk])
+    url = reverse("insights:report", args=[account.code, sent.pk])
 
     page = client.get(url).content.decode()
 
@@ -90,7 +90,7 @@ def test_it_reports_delivery_and_engagement_of_a_real_send(client, victor, accou
 
 def test_it_counts_clicks_per_link(client, victor, account, sent):  # type: ignore[no-untyped-def]
     client.force_login(victor)
-    page = client.get(reverse("tracking_console:report", args=[account.code, sent.pk]))
+    page = client.get(reverse("insights:report", args=[account.code, sent.pk]))
 
     rows = re.findall(
         r"<tr><td>Link \d</td><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td></tr>",
@@ -104,7 +104,7 @@ def test_it_counts_clicks_per_link(client, victor, account, sent):  # type: igno
 
 def test_it_draws_the_report_as_inline_svg(client, victor, account, sent):  # type: ignore[no-untyped-def]
     client.force_login(victor)
-    page = client.get(reverse("tracking_console:report", args=[account.code, sent.pk]))
+    page = client.get(reverse("insights:report", args=[account.code, sent.pk]))
     assert page.content.decode().count("<svg") == 2
     assert b"<script" not in page.content
 
@@ -113,7 +113,7 @@ def test_it_reads_the_report_in_a_fixed_number_of_queries(
     client, victor, account, sent, django_assert_max_num_queries
 ):  # type: ignore[no-untyped-def]
     client.force_login(victor)
-    url = reverse("tracking_console:report", args=[account.code, sent.pk])
+    url = reverse("insights:report", args=[account.code, sent.pk])
     with django_assert_max_num_queries(16):
         assert client.get(url).status_code == 200
 
@@ -127,11 +127,7 @@ def test_it_blames_an_unsubscribe_on_the_last_bulletin_received(
     client.force_login(victor)
 
     pages = [
-        figures(
-            client.get(
-                reverse("tracking_console:report", args=[account.code, b.pk])
-            ).content.decode()
-        )
+        figures(client.get(reverse("insights:report", args=[account.code, b.pk])).content.decode())
         for b in (first, second)
     ]
     assert [p["unsubscribes"] for p in pages] == ["0", "1"]
@@ -139,7 +135,7 @@ def test_it_blames_an_unsubscribe_on_the_last_bulletin_received(
 
 def test_it_downloads_one_csv_row_per_recipient(client, victor, account, sent):  # type: ignore[no-untyped-def]
     client.force_login(victor)
-    response = client.get(reverse("tracking_console:recipients_csv", args=[account.code, sent.pk]))
+    response = client.get(reverse("insights:recipients_csv", args=[account.code, sent.pk]))
 
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -162,7 +158,7 @@ def test_it_shows_another_tenant_404_for_the_report_and_the_csv(
     client, oscar, account, other_account, sent
 ):  # type: ignore[no-untyped-def]
     client.force_login(oscar)
-    for name in ("tracking_console:report", "tracking_console:recipients_csv"):
+    for name in ("insights:report", "insights:recipients_csv"):
         assert client.get(reverse(name, args=[account.code, sent.pk])).status_code == 404
         # Nor through oscar's own account's address.
         assert client.get(reverse(name, args=[other_account.code, sent.pk])).status_code == 404
@@ -174,7 +170,7 @@ def test_it_charts_a_topics_subscribers_over_time(client, victor, account, topic
     backfill_topic(topic)
     client.force_login(victor)
 
-    page = client.get(reverse("tracking_console:topic", args=[account.code, topic.pk]))
+    page = client.get(reverse("insights:topic", args=[account.code, topic.pk]))
 
     rows = re.findall(r"<tr><td>([\d-]+)</td><td>(\d+)</td></tr>", page.content.decode())
     assert len(rows) == 90
@@ -192,7 +188,7 @@ def test_it_snapshots_every_topics_count_in_a_periodic_job(account, topic, bob):
 
 def test_it_lets_an_admin_turn_tracking_off(client, alice, account):  # type: ignore[no-untyped-def]
     client.force_login(alice)
-    url = reverse("tracking_console:settings", args=[account.code])
+    url = reverse("insights:settings", args=[account.code])
 
     response = client.post(url, {"clicks": "on"})
 
@@ -203,21 +199,21 @@ def test_it_lets_an_admin_turn_tracking_off(client, alice, account):  # type: ig
 
 def test_it_refuses_the_settings_to_a_viewer(client, victor, account):  # type: ignore[no-untyped-def]
     client.force_login(victor)
-    url = reverse("tracking_console:settings", args=[account.code])
+    url = reverse("insights:settings", args=[account.code])
     assert client.post(url, {}).status_code == 404
     assert not TrackingSettings.objects.exists()
 
 
 def test_it_lists_analytics_in_the_console_menu(client, victor, account, sent):  # type: ignore[no-untyped-def]
     client.force_login(victor)
-    index = reverse("tracking_console:index", args=[account.code])
+    index = reverse("insights:index", args=[account.code])
 
     assert (
         f'href="{index}"'
         in client.get(reverse("console:account", args=[account.code])).content.decode()
     )
     page = client.get(index).content.decode()
-    assert reverse("tracking_console:report", args=[account.code, sent.pk]) in page
+    assert reverse("insights:report", args=[account.code, sent.pk]) in page
 
 
 def test_dropping_topics_on_the_preferences_page_counts_once(client, victor, account, topic, bob):  # type: ignore[no-untyped-def]
@@ -228,7 +224,7 @@ def test_dropping_topics_on_the_preferences_page_counts_once(client, victor, acc
     set_topics(bob, [topic])  # coming back is not another unsubscribe
     client.force_login(victor)
 
-    page = client.get(reverse("tracking_console:report", args=[account.code, bulletin.pk]))
+    page = client.get(reverse("insights:report", args=[account.code, bulletin.pk]))
 
     assert figures(page.content.decode())["unsubscribes"] == "1"
     assert set(Unsubscribe.objects.values_list("topic_id", flat=True)) == {topic.pk, other.pk}

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tidings.feeds",
     "tidings.api",
     "tidings.tracking",
+    "tidings.insights",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,13 @@ DNS_TIMEOUT = env_int("TIDINGS_DNS_TIMEOUT", 3)
 # --- lists ---
 # Seconds to wait for a DMARC policy lookup (_dmarc.<domain> TXT) before relaying unchanged.
 LISTS_DMARC_DNS_TIMEOUT = env_int("TIDINGS_LISTS_DMARC_DNS_TIMEOUT", 3)
+# Parsing limits of received mail: a message nested deeper or with more parts than this is held
+# (a list post) or kept as malformed, not parsed further. The raw bytes are checked before
+# parsing: more multipart headers than LIST_MAX_MULTIPARTS and the message is not parsed at
+# all (Python's parser slows and recurses on deep nesting).
+LIST_MAX_MIME_DEPTH = env_int("TIDINGS_LIST_MAX_MIME_DEPTH", 20)
+LIST_MAX_MIME_PARTS = env_int("TIDINGS_LIST_MAX_MIME_PARTS", 500)
+LIST_MAX_MULTIPARTS = env_int("TIDINGS_LIST_MAX_MULTIPARTS", 100)
 
 # --- security of the web tier ---
 # Served over https (TIDINGS_BASE_URL says so): cookies only over TLS, and HSTS. Behind a

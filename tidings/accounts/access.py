@@ -83,9 +83,8 @@ def topic_limit(membership: Membership) -> QuerySet[Any] | None:
 
 def allowed_topics(membership: Membership) -> QuerySet[Any]:
     """Return the topics the member may write to and see: an author's assigned ones, else all."""
-    from tidings.topics.models import Topic
-
-    topics = Topic.objects.filter(account=membership.account).order_by("name")
+    # The Topic model through the membership's relation: accounts sit below the topics app.
+    topics = membership.topics.model.objects.filter(account=membership.account).order_by("name")
     limit = topic_limit(membership)
     if limit is not None:
         topics = topics.filter(pk__in=limit.values("pk"))
@@ -98,9 +97,8 @@ def visible_bulletins(membership: Membership, bulletins: QuerySet[Any]) -> Query
     limit = topic_limit(membership)
     if limit is None:
         return bulletins
-    from tidings.bulletins.models import Bulletin
-
-    foreign = Bulletin.topics.through.objects.filter(bulletin=OuterRef("pk")).exclude(
+    # The bulletins' topic table, from the queryset: accounts sit below the bulletins app.
+    foreign = bulletins.model.topics.through.objects.filter(bulletin=OuterRef("pk")).exclude(
         topic__in=limit.values("pk")
     )
     return bulletins.exclude(Exists(foreign))

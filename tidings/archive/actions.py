@@ -18,7 +18,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.archive import text
 from tidings.archive.models import (
     Attachment,
     BulletinText,
@@ -28,11 +27,12 @@ from tidings.archive.models import (
     Post,
 )
 from tidings.archive.render import sanitize_mail_html
-from tidings.bulletins.email import POLICY
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.inbound.models import InboundMessage
+from tidings.lib import mailtext as text
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
+from tidings.lib.mail import POLICY
 from tidings.lib.network import network_of
 from tidings.lib.tokens import make_token
 from tidings.lists.models import MailingList

@@ -21,6 +21,7 @@ from tidings.topics.models import Topic
 class BulletinComposer(Composer):
     def __init__(self, send: Send) -> None:
         super().__init__(send)
+        assert send.bulletin_id is not None
         bulletin = Bulletin.objects.select_related("account", "sender").get(pk=send.bulletin_id)
         self.renderer = BulletinRenderer(bulletin)
         self.topics: dict[int, Topic] = {}

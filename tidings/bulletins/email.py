@@ -18,6 +18,7 @@ from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.mail import POLICY as MAIL_POLICY
 from tidings.lib.tokens import sign_id
 from tidings.subscribers.addresses import unsubscribe_address
+from tidings.subscribers.links import links_for_token, subscriber_links
 from tidings.topics.models import Topic
 from tidings.tracking.links import Choice, choice_for, track
 from tidings.tracking.tokens import recipient_token
@@ -25,7 +26,6 @@ from tidings.tracking.tokens import recipient_token
 # The one policy for every message Tidings writes (tidings.lib.mail.POLICY): CRLF, lines of
 # 76 characters, free text headers folded without gaining or losing a space.
 POLICY = MAIL_POLICY
-TOKEN = "TIDINGSTOKEN"  # noqa: S105 - a placeholder in URLs, not a secret
 # The recipient token's holes, in the text and the HTML part.
 TRACK_RAW = ("track", mime.QP)
 TRACK_HTML = ("track", mime.QP_HTML)
@@ -35,22 +35,6 @@ def format_published(bulletin: Bulletin) -> str:
     """Return the publication time in the account's zone, like 12/01/2015 12:38 PM EST."""
     when = (bulletin.published_at or timezone.now()).astimezone(bulletin.account.tz)
     return when.strftime("%m/%d/%Y %I:%M %p %Z")
-
-
-def _links(token: str) -> dict[str, str]:
-    base = settings.BASE_URL
-    return {
-        "manage_url": base + reverse("subscribers:manage", args=[TOKEN]).replace(TOKEN, token),
-        "unsubscribe_url": base
-        + reverse("subscribers:unsubscribe", args=[TOKEN]).replace(TOKEN, token),
-        "one_click_url": base
-        + reverse("subscribers:one_click", args=[TOKEN]).replace(TOKEN, token),
-    }
-
-
-def subscriber_links(subscriber_id: int) -> dict[str, str]:
-    """Return the signed manage, unsubscribe and one-click URLs of one subscriber."""
-    return _links(sign_id("subscriber", subscriber_id))
 
 
 class BulletinRenderer:
@@ -155,7 +139,7 @@ class BulletinRenderer:
         """Return the message for one topic with holes for the recipient's own values."""
         template = self.templates.get(topic.pk)
         if template is None:
-            links = _links(mime.hole("token"))
+            links = links_for_token(mime.hole("token"))
             subject, text, html = self._parts(topic, mime.hole("rcpt"), links)
             text, html = track(
                 self.bulletin.pk, self.tracking, mime.hole("track"), text, html, links.values()

@@ -66,7 +66,7 @@ def _writable(request: HttpRequest, account: Account, pk: int) -> Bulletin:
 def report_url(account: Account, bulletin: Bulletin) -> str:
     """Return the analytics report's URL, or "" while that page does not exist."""
     try:
-        return reverse("tracking_console:report", args=[account.code, bulletin.pk])
+        return reverse("insights:report", args=[account.code, bulletin.pk])
     except NoReverseMatch:
         return ""
 

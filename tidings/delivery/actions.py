@@ -7,8 +7,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from tidings.accounts.models import Account
-from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
+from tidings.lib.mail import POLICY
 
 
 def send_message(

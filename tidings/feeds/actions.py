@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tidings.accounts.models import Account, Membership
-from tidings.bulletins.email import POLICY
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Send
 from tidings.feeds.fetch import FetchError, Refused, vet
 from tidings.feeds.models import Watch
+from tidings.lib.mail import POLICY
 from tidings.topics.models import Topic
 
 FIELDS = ["topic", "kind", "url", "mode", "enabled"]

@@ -11,13 +11,13 @@ from email import message_from_bytes
 from email.errors import MissingHeaderBodySeparatorDefect
 from email.message import EmailMessage
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from tidings.inbound import addresses
 from tidings.inbound.models import InboundMessage
 from tidings.lib.mail import POLICY as MAIL_POLICY
-from tidings.lists import conf as lists_conf
 
 log = logging.getLogger("tidings.router")
 
@@ -43,15 +43,17 @@ def mime_shape(msg: EmailMessage) -> tuple[int, int]:
 def too_complex(raw: bytes, msg: EmailMessage | None = None) -> str:
     """Return why a message's MIME structure is beyond what the lists handle, or ""."""
     multiparts = len(MULTIPART_HEADER.findall(raw))
-    if multiparts > lists_conf.MAX_MULTIPARTS:
-        return f"too complex: {multiparts} multipart sections (limit {lists_conf.MAX_MULTIPARTS})"
+    if multiparts > settings.LIST_MAX_MULTIPARTS:
+        return (
+            f"too complex: {multiparts} multipart sections (limit {settings.LIST_MAX_MULTIPARTS})"
+        )
     if msg is None:
         return ""
     depth, parts = mime_shape(msg)
-    if depth > lists_conf.MAX_MIME_DEPTH:
-        return f"too complex: MIME parts nested {depth} deep (limit {lists_conf.MAX_MIME_DEPTH})"
-    if parts > lists_conf.MAX_MIME_PARTS:
-        return f"too complex: {parts} MIME parts (limit {lists_conf.MAX_MIME_PARTS})"
+    if depth > settings.LIST_MAX_MIME_DEPTH:
+        return f"too complex: MIME parts nested {depth} deep (limit {settings.LIST_MAX_MIME_DEPTH})"
+    if parts > settings.LIST_MAX_MIME_PARTS:
+        return f"too complex: {parts} MIME parts (limit {settings.LIST_MAX_MIME_PARTS})"
     return ""
 
 

@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
-from tidings.archive.text import clean, header
 from tidings.inbound.models import InboundMessage
+from tidings.lib.mailtext import clean, header
 
 MESSAGES_PER_PAGE = 50
 SUMMARY_HEADERS = ("From", "To", "Cc", "Subject", "Date", "Message-ID")

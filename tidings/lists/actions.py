@@ -10,10 +10,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from tidings.accounts.models import Account
-from tidings.bulletins.email import POLICY
 from tidings.delivery.actions import send_message
 from tidings.inbound.router import parse
-from tidings.lib.mail import normalize
+from tidings.lib.mail import POLICY, normalize
 from tidings.lists import dmarc
 from tidings.lists.membership import add_member
 from tidings.lists.models import ListMessage, ListSender, MailingList

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
 from tidings.lib.html import html_to_text
+from tidings.lib.mail import POLICY
 from tidings.lists.models import MailingList, Member
 from tidings.lists.relay import archive_url, list_headers
 

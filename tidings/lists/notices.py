@@ -10,9 +10,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tidings.bulletins.email import POLICY
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Send
+from tidings.lib.mail import POLICY
 from tidings.lists.models import MailingList
 
 

@@ -11,16 +11,16 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.archive.actions import archive_post
-from tidings.bulletins.email import POLICY
 from tidings.delivery.models import Delivery, Send
 from tidings.inbound.models import InboundMessage
+from tidings.lib.mail import POLICY
 from tidings.lists import arc, dmarc
 from tidings.lists.attachments import strip_attachments
 from tidings.lists.authenticity import Authentication, authenticate
 from tidings.lists.models import ListMessage, MailingList, Member
 from tidings.lists.moderators import notify_moderators
 from tidings.lists.rules import Decision, from_addresses, run_chain, sender_candidates
+from tidings.lists.signals import post_accepted
 from tidings.lists.tokens import member_token
 
 # Headers a relayed message must not carry over: the list sets its own, and signatures break
@@ -274,11 +274,9 @@ def relay(
         # Receivers score a message without a date as spam (RFC 5322 requires one).
         msg["Date"] = format_datetime(timezone.now())
     strip_attachments(mailing_list, msg)
-    permalink = ""
-    if mailing_list.archive_visibility != MailingList.ARCHIVE_OFF:
-        post = archive_post(mailing_list, msg, inbound=inbound)
-        name = mailing_list.name
-        permalink = settings.BASE_URL + reverse("archive:post", args=[name, post.slug])
+    # The archive keeps the post (unless the list's archive is off) and answers its permalink.
+    archived = post_accepted.send(sender=relay, mailing_list=mailing_list, msg=msg, inbound=inbound)
+    permalink = next((url for _, url in archived if url), "")
     list_headers(mailing_list, msg, permalink)
     set_reply_to(mailing_list, msg)
     if mitigate_dmarc:  # after archiving, so that the archive still names the author

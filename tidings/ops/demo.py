@@ -104,7 +104,7 @@ def seed() -> dict[str, object]:
 
 
 def urls(seeded: dict[str, object], base: str) -> list[tuple[str, str]]:
-    from tidings.bulletins.email import subscriber_links
+    from tidings.subscribers.links import subscriber_links
 
     wanabidii = seeded["list"]
     reader = seeded["reader"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.db import close_old_connections
 
@@ -111,7 +112,7 @@ class Worker:
             if once:
                 await self.run_once()
             else:
-                loops = [self.repeat(role) for role in self.steps]
+                loops: list[Coroutine[Any, Any, object]] = [self.repeat(r) for r in self.steps]
                 if self.sender is not None:
                     loops.append(self.sender.run())
                 await asyncio.gather(*loops)

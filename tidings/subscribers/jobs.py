@@ -7,15 +7,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from tidings.lib.periodic import periodic
-from tidings.subscribers.digests import send_due_digests
 from tidings.subscribers.import_jobs import process_one_import
 from tidings.subscribers.models import Throttle
-
-
-@periodic("subscribers.digests", every=300)
-def digests() -> None:
-    """Send the daily and weekly digests that are due."""
-    send_due_digests()
 
 
 @periodic("subscribers.throttles", every=3600)

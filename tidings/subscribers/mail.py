@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from tidings.accounts.models import Account
-from tidings.bulletins.email import POLICY
+from tidings.lib.mail import POLICY
 
 
 def notice(account: Account, to: str, name: str, context: dict[str, Any]) -> EmailMessage:

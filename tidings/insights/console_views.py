@@ -12,9 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from tidings.accounts.access import account_view, allowed_topics, visible_bulletins
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins.models import Bulletin
+from tidings.insights import charts, reports
+from tidings.insights.forms import TrackingSettingsForm
 from tidings.lib.spreadsheet import SafeWriter
-from tidings.tracking import actions, charts, reports
-from tidings.tracking.forms import TrackingSettingsForm
+from tidings.tracking import actions
 
 PUBLISHED = (Bulletin.SENDING, Bulletin.SENT)
 
@@ -36,7 +37,7 @@ def index(request: HttpRequest, account: Account) -> HttpResponse:
     topics = allowed_topics(request.membership)  # type: ignore[attr-defined]
     return render(
         request,
-        "tracking/index.html",
+        "insights/index.html",
         {
             "account": account,
             "bulletins": bulletins,
@@ -59,7 +60,7 @@ def report(request: HttpRequest, account: Account, bulletin: int) -> HttpRespons
     ]
     return render(
         request,
-        "tracking/report.html",
+        "insights/report.html",
         {
             "account": account,
             "bulletin": found,
@@ -100,7 +101,7 @@ def topic_growth(request: HttpRequest, account: Account, topic: int) -> HttpResp
     series = reports.subscribers_over_time(found)
     return render(
         request,
-        "tracking/topic.html",
+        "insights/topic.html",
         {
             "account": account,
             "topic": found,
@@ -120,5 +121,5 @@ def tracking_settings(request: HttpRequest, account: Account) -> HttpResponse:
             account, opens=form.cleaned_data["opens"], clicks=form.cleaned_data["clicks"]
         )
         messages.success(request, "Tracking settings saved; they apply to the next sends.")
-        return redirect("tracking_console:settings", account.code)
-    return render(request, "tracking/settings.html", {"account": account, "form": form})
+        return redirect("insights:settings", account.code)
+    return render(request, "insights/settings.html", {"account": account, "form": form})

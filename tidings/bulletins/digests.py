@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from tidings.accounts.models import Account
-from tidings.bulletins.email import subscriber_links
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.lib.html import html_to_text, markdown_to_html
 from tidings.subscribers.actions import is_suppressed, settings_for
 from tidings.subscribers.addresses import unsubscribe_address
+from tidings.subscribers.links import subscriber_links
 from tidings.subscribers.mail import notice
 from tidings.subscribers.models import Subscriber
 

@@ -1,4 +1,4 @@
-"""Read what the archive needs out of a parsed message, never failing on malformed mail."""
+"""Reading received mail: decoded headers, Message-IDs, dates, the body text and attachments."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bulletins on the web: each published bulletin's web copy, and each topic's archive of them."""
+"""Bulletins on the web (the archive app): each web copy, and each topic's archive of them."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def web_copy(request: HttpRequest, pk: int) -> HttpResponse:
         "older": older,
         "home": reverse("bulletins:topic", args=[account.code, topic.code]),
     }
-    return render(request, "bulletins/web/web_copy.html", context)
+    return render(request, "archive/bulletins/web_copy.html", context)
 
 
 def readable_topic(request: HttpRequest, account_code: str, topic_code: str) -> Topic:
@@ -113,7 +113,7 @@ def blog_page(
         ),
         **extra,
     }
-    return render(request, "bulletins/web/topic.html", context)
+    return render(request, "archive/bulletins/topic.html", context)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -159,7 +159,7 @@ def account_archive(request: HttpRequest, account: str) -> HttpResponse:
         "topics": list(listed),
         "lists": readable_lists(request, the_account.pk),
     }
-    return render(request, "bulletins/web/account.html", context)
+    return render(request, "archive/bulletins/account.html", context)
 
 
 def readable_topic_ids(request: HttpRequest, account: Account) -> list[int]:
@@ -190,4 +190,4 @@ def search(request: HttpRequest, account: str) -> HttpResponse:
         )
         page = archive_search.SearchPage(results, number, RESULTS_PER_PAGE)
     context = {"account": the_account, "query": query, "page": page, "everywhere": True}
-    return render(request, "bulletins/web/search.html", context)
+    return render(request, "archive/bulletins/search.html", context)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tidings.bulletins import views
+from tidings.archive import bulletin_views as views
 
 app_name = "bulletins"
 # A bulletin's number comes first, so an account whose code is only digits has no archive

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from tidings.tracking import console_views as views
+from tidings.insights import console_views as views
 
-app_name = "tracking_console"
+app_name = "insights"
 urlpatterns = [
     path("<str:account>/analytics/", views.index, name="index"),
     path("<str:account>/analytics/settings/", views.tracking_settings, name="settings"),
