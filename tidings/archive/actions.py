@@ -7,7 +7,6 @@ import hashlib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import compat32
-from email.utils import format_datetime, formataddr, make_msgid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,10 +28,10 @@ from tidings.archive.models import (
 from tidings.archive.render import sanitize_mail_html
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
+from tidings.delivery.notices import notice
 from tidings.inbound.models import InboundMessage
 from tidings.lib import mailtext as text
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
-from tidings.lib.mail import POLICY
 from tidings.lib.network import network_of
 from tidings.lib.tokens import make_token
 from tidings.lists.models import MailingList
@@ -403,17 +402,14 @@ def notify_readers(comment: Comment) -> None:
             "permalink": f"{permalink}#comment-{comment.pk}",
             "unsubscribe": f"{unsubscribe}?{_query(token)}",
         }
-        msg = EmailMessage(policy=POLICY)
-        msg["From"] = formataddr(
-            (mailing_list.display_name or mailing_list.name, mailing_list.bounces_address)
+        msg = notice(
+            sender=(mailing_list.display_name or mailing_list.name, mailing_list.bounces_address),
+            to=address,
+            subject=f"New comment on: {post.subject}",
+            text=render_to_string("archive/email/comment_body.txt", context),
+            kind="comment",
+            headers={"List-Unsubscribe": f"<{context['unsubscribe']}>"},
         )
-        msg["To"] = address
-        msg["Subject"] = f"New comment on: {post.subject}"[:250]
-        msg["Date"] = format_datetime(timezone.now())
-        msg["Message-ID"] = make_msgid("comment", domain=settings.MAIL_DOMAIN)
-        msg["Auto-Submitted"] = "auto-generated"
-        msg["List-Unsubscribe"] = f"<{context['unsubscribe']}>"
-        msg.set_content(render_to_string("archive/email/comment_body.txt", context))
         send_message(msg, [address], account=mailing_list.account)
 
 

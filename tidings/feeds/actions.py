@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Send
+from tidings.delivery.notices import notice
 from tidings.feeds.fetch import FetchError, Refused, vet
 from tidings.feeds.models import Watch
-from tidings.lib.mail import POLICY
 from tidings.topics.models import Topic
 
 FIELDS = ["topic", "kind", "url", "mode", "enabled"]
@@ -81,15 +77,13 @@ def notify_reviewers(watch: Watch, bulletin: Bulletin) -> Send | None:
         "bulletin": bulletin,
         "review_url": settings.BASE_URL + reverse("feeds:draft", args=[account.code, bulletin.pk]),
     }
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = formataddr((account.sender_name or account.name, account.sender_address))
-    msg["To"] = ", ".join(to)
-    subject = render_to_string("feeds/email/draft_subject.txt", context)
-    msg["Subject"] = " ".join(subject.split())[:250]
-    msg["Date"] = format_datetime(timezone.now())
-    msg["Message-ID"] = make_msgid("feed-draft", domain=settings.MAIL_DOMAIN)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_to_string("feeds/email/draft_body.txt", context), cte="quoted-printable")
+    msg = notice(
+        sender=(account.sender_name or account.name, account.sender_address),
+        to=", ".join(to),
+        subject=render_to_string("feeds/email/draft_subject.txt", context),
+        text=render_to_string("feeds/email/draft_body.txt", context),
+        kind="feed-draft",
+    )
     return send_message(msg, to, account=account)
 
 

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 
 from django.conf import settings
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from tidings.accounts.models import Account
 from tidings.delivery.actions import send_message
+from tidings.delivery.notices import notice
 from tidings.inbound.router import parse
-from tidings.lib.mail import POLICY, normalize
+from tidings.lib.mail import normalize
 from tidings.lists import dmarc
 from tidings.lists.membership import add_member
 from tidings.lists.models import ListMessage, ListSender, MailingList
@@ -118,17 +117,14 @@ def wants_no_reply(record: ListMessage) -> bool:
 def rejection_notice(record: ListMessage, reason: str) -> EmailMessage:
     mailing_list = record.mailing_list
     context = {"mailing_list": mailing_list, "subject": record.subject, "reason": reason}
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = formataddr(
-        (mailing_list.display_name or mailing_list.name, mailing_list.bounces_address)
+    return notice(
+        sender=(mailing_list.display_name or mailing_list.name, mailing_list.bounces_address),
+        to=record.sender,
+        subject=f"Your post to {mailing_list.address} was rejected: {record.subject}",
+        text=render_to_string("lists/email/rejected_body.txt", context),
+        kind="rejected",
+        auto="auto-replied",
     )
-    msg["To"] = record.sender
-    msg["Subject"] = f"Your post to {mailing_list.address} was rejected: {record.subject}"[:250]
-    msg["Date"] = format_datetime(timezone.now())
-    msg["Message-ID"] = make_msgid("rejected", domain=settings.MAIL_DOMAIN)
-    msg["Auto-Submitted"] = "auto-replied"
-    msg.set_content(render_to_string("lists/email/rejected_body.txt", context))
-    return msg
 
 
 def reject_post(record: ListMessage, reason: str, *, moderator: str = "a moderator") -> ListMessage:

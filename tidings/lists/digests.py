@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage, MIMEPart
 from email.policy import default
-from email.utils import format_datetime, formataddr, make_msgid
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from tidings.delivery.models import Delivery, Send
+from tidings.delivery.notices import stamped
 from tidings.lib.html import html_to_text
 from tidings.lib.mail import POLICY
 from tidings.lists.models import MailingList, Member
@@ -27,12 +26,15 @@ def digest_message(mailing_list: MailingList, posts: list[bytes], now: datetime)
     """Return one digest: a table of contents, then every post as a message/rfc822 part."""
     parsed = [message_from_bytes(raw, policy=default) for raw in posts]
     day = timezone.localtime(now, mailing_list.tz).date().isoformat()
-    outer = EmailMessage(policy=POLICY)
-    outer["From"] = formataddr((mailing_list.label, mailing_list.address))
-    outer["To"] = mailing_list.address
-    outer["Subject"] = f"{mailing_list.label} digest, {day}: {len(posts)} messages"
-    outer["Date"] = format_datetime(now)
-    outer["Message-ID"] = make_msgid("digest", domain=settings.MAIL_DOMAIN)
+    outer = stamped(
+        EmailMessage(policy=POLICY),
+        sender=(mailing_list.label, mailing_list.address),
+        to=mailing_list.address,
+        subject=f"{mailing_list.label} digest, {day}: {len(posts)} messages",
+        kind="digest",
+        auto="",
+        date=now,
+    )
     outer["MIME-Version"] = "1.0"
     digest_headers(mailing_list, outer)
     outer.make_mixed()
@@ -86,12 +88,15 @@ def plain_digest_message(
     parsed = [message_from_bytes(raw, policy=default) for raw in posts]
     day = timezone.localtime(now, mailing_list.tz).date().isoformat()
     title = f"{mailing_list.label} Digest"
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = formataddr((mailing_list.label, mailing_list.address))
-    msg["To"] = mailing_list.address
-    msg["Subject"] = f"{title}, {day}"
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid("digest", domain=settings.MAIL_DOMAIN)
+    msg = stamped(
+        EmailMessage(policy=POLICY),
+        sender=(mailing_list.label, mailing_list.address),
+        to=mailing_list.address,
+        subject=f"{title}, {day}",
+        kind="digest",
+        auto="",
+        date=now,
+    )
     digest_headers(mailing_list, msg)
     lines = [f"{title}, {day}", "", "Today's Topics:", ""]
     for n, post in enumerate(parsed, start=1):

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Send
-from tidings.lib.mail import POLICY
+from tidings.delivery.notices import notice
 from tidings.lists.models import MailingList
 
 
@@ -29,18 +26,17 @@ def list_notice(
     context = {"mailing_list": mailing_list, "recipient": to, **context}
     subject = render_to_string(f"lists/email/{name}_subject.txt", context)
     text = render_to_string(f"lists/email/{name}_body.txt", context)
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = formataddr((mailing_list.label, mailing_list.command_address("request")))
-    msg["To"] = to
-    if reply_to:
-        msg["Reply-To"] = reply_to
-    msg["Subject"] = " ".join(subject.split())[:250]
-    msg["Date"] = format_datetime(timezone.now())
-    msg["Message-ID"] = make_msgid(name, domain=settings.MAIL_DOMAIN)
-    msg["Auto-Submitted"] = auto
-    msg["List-Id"] = f'"{mailing_list.label}" <{mailing_list.list_id}>'
-    msg.set_content(text, cte="quoted-printable")
-    return msg
+    headers = {"Reply-To": reply_to} if reply_to else {}
+    headers["List-Id"] = f'"{mailing_list.label}" <{mailing_list.list_id}>'
+    return notice(
+        sender=(mailing_list.label, mailing_list.command_address("request")),
+        to=to,
+        subject=subject,
+        text=text,
+        kind=name,
+        auto=auto,
+        headers=headers,
+    )
 
 
 def send_notice(
