@@ -130,14 +130,14 @@ def test_the_command_refuses_an_unknown_account(db: None) -> None:
 def test_an_account_admin_creates_a_token_on_the_console(client: Client, alice) -> None:  # type: ignore[no-untyped-def]
     client.force_login(alice)
     response = client.post(
-        "/api/console/USSTATEBPA/tokens/", {"name": "website CMS", "role": "author"}
+        "/console/USSTATEBPA/tokens/", {"name": "website CMS", "role": "author"}
     )
     assert response.status_code == 200
     secret = response.context["secret"]
     assert secret in response.content.decode()
     assert Api(secret).get("/account").json()["role"] == "author"
     # Shown once: the page does not show it again.
-    assert secret not in client.get("/api/console/USSTATEBPA/tokens/").content.decode()
+    assert secret not in client.get("/console/USSTATEBPA/tokens/").content.decode()
 
 
 def test_an_account_admin_revokes_a_token_on_the_console(
@@ -147,14 +147,14 @@ def test_an_account_admin_revokes_a_token_on_the_console(
 ) -> None:
     token, secret = create_token(account, name="old")
     client.force_login(alice)
-    response = client.post(f"/api/console/USSTATEBPA/tokens/{token.pk}/revoke/")
+    response = client.post(f"/console/USSTATEBPA/tokens/{token.pk}/revoke/")
     assert response.status_code == 302
     assert Api(secret).get("/account").status_code == 401
 
 
 def test_the_token_page_is_for_account_admins_only(client: Client, erin) -> None:  # type: ignore[no-untyped-def]
     client.force_login(erin)
-    assert client.get("/api/console/USSTATEBPA/tokens/").status_code == 404
+    assert client.get("/console/USSTATEBPA/tokens/").status_code == 404
 
 
 def test_another_accounts_admin_cant_revoke_our_tokens(
@@ -164,6 +164,6 @@ def test_another_accounts_admin_cant_revoke_our_tokens(
 ) -> None:
     token, secret = create_token(account, name="ours")
     client.force_login(oscar)
-    response = client.post(f"/api/console/USSTATEBPA/tokens/{token.pk}/revoke/")
+    response = client.post(f"/console/USSTATEBPA/tokens/{token.pk}/revoke/")
     assert response.status_code == 404
     assert Api(secret).get("/account").status_code == 200

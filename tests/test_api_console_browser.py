@@ -16,7 +16,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 def test_an_admin_creates_uses_and_revokes_a_token(
     page, live_server, alice, account: Account
 ) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live_server.url}/console/login/?next=/api/console/USSTATEBPA/tokens/")
+    page.goto(f"{live_server.url}/console/login/?next=/console/USSTATEBPA/tokens/")
     page.fill("#id_username", "alice")
     page.fill("#id_password", "correct horse 9")
     page.click("button[type=submit]")

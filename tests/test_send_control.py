@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -17,13 +16,6 @@ pytestmark = pytest.mark.django_db
 def send(account, topic, bob):  # type: ignore[no-untyped-def]
     bulletin = create_bulletin(account, subject="Notice", body="Body.", topics=[topic])
     return publish_bulletin(bulletin)
-
-
-@pytest.fixture
-def staff(client):  # type: ignore[no-untyped-def]
-    alice = User.objects.create_user("alice", password="x", is_staff=True)
-    client.force_login(alice)
-    return client
 
 
 def test_it_hands_out_nothing_of_a_paused_send(send):  # type: ignore[no-untyped-def]
@@ -52,18 +44,34 @@ def test_it_pauses_from_the_command_line(send):  # type: ignore[no-untyped-def]
         call_command("pause", send.pk)
 
 
-def test_it_shows_the_counts_to_staff_only(client, send):  # type: ignore[no-untyped-def]
-    assert client.get(f"/sends/{send.pk}/").status_code == 302
-    alice = User.objects.create_user("alice", password="x", is_staff=True)
-    client.force_login(alice)
-    page = client.get(f"/sends/{send.pk}/").content.decode()
+def sends_url(account, *rest):  # type: ignore[no-untyped-def]
+    return "/".join([f"/console/{account.code}/sends", *map(str, rest)]) + "/"
+
+
+def test_it_shows_the_counts_to_the_accounts_members_only(client, account, send, victor, oscar):  # type: ignore[no-untyped-def]
+    assert client.get(sends_url(account, send.pk)).status_code == 302  # the console's login
+    client.force_login(oscar)  # another agency's admin: not even told it exists
+    assert client.get(sends_url(account, send.pk)).status_code == 404
+    client.force_login(victor)
+    page = client.get(sends_url(account, send.pk)).content.decode()
     assert '<td id="count-queued">1</td>' in page
     assert '<td id="count-total">1</td>' in page
+    assert "Pause" not in page  # a viewer watches, an author or admin acts
+    assert f'href="{sends_url(account, send.pk)}"' in client.get(sends_url(account)).content.decode()
 
 
-def test_it_pauses_from_the_web_page(staff, send):  # type: ignore[no-untyped-def]
-    response = staff.post(f"/sends/{send.pk}/pause/")
+def test_it_lists_the_sends_in_the_consoles_menu(client, account, send, victor):  # type: ignore[no-untyped-def]
+    client.force_login(victor)
+    home = client.get(f"/console/{account.code}/").content.decode()
+    assert f'href="{sends_url(account)}">Sends</a>' in home
+
+
+def test_it_pauses_from_the_web_page(client, account, send, erin, victor):  # type: ignore[no-untyped-def]
+    client.force_login(victor)
+    assert client.post(sends_url(account, send.pk, "pause")).status_code == 404
+    client.force_login(erin)
+    response = client.post(sends_url(account, send.pk, "pause"))
     assert response.status_code == 302
     send.refresh_from_db()
     assert send.state == Send.PAUSED
-    assert staff.get(f"/sends/{send.pk}/pause/").status_code == 405
+    assert client.get(sends_url(account, send.pk, "pause")).status_code == 405

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from tests.test_subscribe import queued_to
 from tidings.accounts.models import Account
-from tidings.subscribers import actions, console
+from tidings.subscribers import actions
+from tidings.subscribers import console_views as console
 from tidings.subscribers.import_jobs import process_one_import
 from tidings.subscribers.models import BounceEvent, ImportJob, Subscriber, Suppression
 from tidings.topics.actions import create_topic

@@ -6,17 +6,19 @@ from tidings import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    # The operators' outbox first: "outbox" would otherwise read as an account code.
+    path("console/", include("tidings.inbound.console_urls")),
     path("console/", include("tidings.console.urls")),
-    path("console/", include("tidings.feeds.urls")),
+    path("console/", include("tidings.feeds.console_urls")),
     path("console/", include("tidings.subscribers.console_urls")),
     path("console/", include("tidings.lists.console_urls")),
     path("console/", include("tidings.insights.console_urls")),
+    path("console/", include("tidings.api.console_urls")),
+    path("console/", include("tidings.delivery.console_urls")),
     path("api/", include("tidings.api.urls")),
     path("t/", include("tidings.tracking.urls")),
     path("bulletins/", include("tidings.archive.bulletin_urls")),
     path("subscriptions/", include("tidings.subscribers.urls")),
-    path("outbox/", include("tidings.inbound.urls")),
-    path("sends/", include("tidings.delivery.urls")),
     # Joining and leaving a list; before the archive, whose post URLs would match these too.
     path("lists/", include("tidings.lists.urls")),
     path("lists/", include("tidings.archive.urls")),

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from tidings.accounts.models import Account, Membership
@@ -68,6 +68,24 @@ def account_view(role: str = Membership.VIEWER) -> Callable[..., Any]:
     return decorate
 
 
+def is_operator(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the user runs the installation (Django staff): the captured outbox, for one."""
+    return bool(user.is_authenticated and getattr(user, "is_staff", False))
+
+
+def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorate a page for operators only: the console's login first, then 404 to others."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_operator(request.user):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 # --- topic limits --------------------------------------------------------------------------------
 # An author may be limited to some topics. Such an author writes, sees and reports on only the
 # bulletins whose every topic is theirs, and only their topics' figures.
@@ -102,3 +120,60 @@ def visible_bulletins(membership: Membership, bulletins: QuerySet[Any]) -> Query
         topic__in=limit.values("pk")
     )
     return bulletins.exclude(Exists(foreign))
+
+
+# --- readers of the public side ------------------------------------------------------------------
+# Who may read what an account keeps members-only: its topics' archives, its lists' archives and
+# rosters. Lists and topics reach these rules as instances and querysets (their relations are
+# followed, never imported: accounts sit below every app that has such pages).
+
+
+def is_member(user: AbstractBaseUser | AnonymousUser, account: Account) -> bool:
+    """Whether the user may read the account's members-only archives: one of its staff."""
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return Membership.objects.filter(user=user, account=account).exists()  # type: ignore[misc]
+
+
+def _list_member(user: AbstractBaseUser | AnonymousUser) -> str:
+    """The address a logged-in reader is a list member by ("" for none)."""
+    return str(getattr(user, "email", "") or "") if user.is_authenticated else ""
+
+
+def can_read_list_archive(user: AbstractBaseUser | AnonymousUser, mailing_list: Any) -> bool:
+    """Whether the reader may see a list's archive: public, an operator, or a member's login."""
+    if mailing_list.archive_public:
+        return True
+    if is_operator(user):
+        return True
+    email = _list_member(user)
+    return bool(email) and mailing_list.members.filter(address__iexact=email).exists()
+
+
+def readable_lists(user: AbstractBaseUser | AnonymousUser, lists: QuerySet[Any]) -> QuerySet[Any]:
+    """Keep the lists whose archives the reader may read (one query when evaluated)."""
+    if is_operator(user):
+        return lists
+    email = _list_member(user)
+    if not email:
+        return lists.filter(archive_public=True)
+    return lists.filter(Q(archive_public=True) | Q(members__address__iexact=email)).distinct()
+
+
+def can_see_roster(user: AbstractBaseUser | AnonymousUser, mailing_list: Any) -> bool:
+    """Whether the reader may see a list's members: the list shows them, to members and
+    operators only."""
+    if not mailing_list.members_visible or not user.is_authenticated:
+        return False
+    if is_operator(user):
+        return True
+    email = _list_member(user)
+    return bool(email) and mailing_list.members.filter(address__iexact=email).exists()
+
+
+def has_role(request: HttpRequest, role: str) -> bool:
+    """Whether the member resolved for this request (by account_for) holds at least role."""
+    membership = getattr(request, "membership", None)
+    return bool(membership is not None and membership.has_role(role))

@@ -8,5 +8,5 @@ class Config(AppConfig):
     label = "api"
     # (label, URL name, least role, order) of its console pages: see console.nav.
     console_pages = [
-        ("API tokens", "api:tokens", "admin", 90),
+        ("API tokens", "api_console:tokens", "admin", 90),
     ]

@@ -1,7 +1,7 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 
-from tidings.api import docs, views
+from tidings.api import docs
 from tidings.api.v1 import api
 
 
@@ -15,6 +15,4 @@ urlpatterns = [
     path("v1/", api.urls),
     path("v1/docs/assets/<str:name>", docs.asset, name="docs_asset"),
     re_path(r"^v1/", not_found),
-    path("console/<str:account>/tokens/", views.tokens, name="tokens"),
-    path("console/<str:account>/tokens/<int:pk>/revoke/", views.revoke, name="revoke"),
 ]

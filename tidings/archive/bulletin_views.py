@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +12,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from tidings.accounts.models import Account, Membership
+from tidings.accounts.access import is_member
+from tidings.accounts.models import Account
 from tidings.archive import export, topics
 from tidings.archive import search as archive_search
 from tidings.archive.views import group_by_day, readable_lists
@@ -24,15 +24,6 @@ from tidings.topics.models import Topic
 # Only these have a web copy: a draft is nobody's business until it is published.
 PUBLISHED = (Bulletin.SENDING, Bulletin.SENT)
 RESULTS_PER_PAGE = 10
-
-
-def is_member(user: AbstractBaseUser | AnonymousUser, account: Account) -> bool:
-    """Say whether the user may read the account's members-only archives."""
-    if not user.is_authenticated:
-        return False
-    if getattr(user, "is_superuser", False):
-        return True
-    return Membership.objects.filter(user=user, account=account).exists()  # type: ignore[misc]
 
 
 def published(account: Account) -> QuerySet[Bulletin]:

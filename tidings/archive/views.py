@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,13 +20,15 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from tidings.accounts import access
+from tidings.accounts.access import can_read_list_archive
 from tidings.archive import actions, export
 from tidings.archive.forms import CommentForm
 from tidings.archive.models import Attachment, Comment, Month, Post
 from tidings.archive.search import SearchPage, search_posts
 from tidings.lib.tokens import BadToken, read_token
 from tidings.lib.web import client_ip
-from tidings.lists.models import MailingList, Member
+from tidings.lists.models import MailingList
 
 T = TypeVar("T")
 POSTS_PER_PAGE = 10
@@ -37,24 +39,10 @@ UNSUBSCRIBE_MAX_AGE = 365 * 86400
 HEAVY = ("raw", "body_html", "references")
 
 
-def can_read(request: HttpRequest, mailing_list: MailingList) -> bool:
-    """Say whether the reader may see the list's archive: public, staff, or a member's login."""
-    if mailing_list.archive_public:
-        return True
-    user = request.user
-    if not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    return bool(user.email) and (
-        Member.objects.filter(mailing_list=mailing_list, address__iexact=user.email).exists()
-    )
-
-
 def readable_list(request: HttpRequest, name: str) -> MailingList:
     """Return the list if this reader may read its archive, else raise Http404."""
     mailing_list = get_object_or_404(MailingList, name=name)
-    if not can_read(request, mailing_list):
+    if not can_read_list_archive(request.user, mailing_list):
         raise Http404("No such archive.")
     return mailing_list
 
@@ -352,13 +340,7 @@ def attachment(request: HttpRequest, name: str, slug: str, position: int) -> Htt
 def readable_lists(request: HttpRequest, account_id: int) -> list[MailingList]:
     """Return the account's lists whose archives this reader may read, in one query."""
     lists = MailingList.objects.filter(account_id=account_id).order_by("name")
-    user = request.user
-    if user.is_authenticated and user.is_staff:
-        return list(lists)
-    if not user.is_authenticated or not user.email:
-        return list(lists.filter(archive_public=True))
-    member_of = Member.objects.filter(address__iexact=user.email).values("mailing_list_id")
-    return list(lists.filter(Q(archive_public=True) | Q(pk__in=member_of)))
+    return list(access.readable_lists(request.user, lists))
 
 
 def searchable_lists(request: HttpRequest, mailing_list: MailingList, everywhere: bool) -> list:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from tidings.accounts.access import account_view, allowed_topics, visible_bulletins
+from tidings.accounts.access import account_view, allowed_topics, has_role, visible_bulletins
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins.models import Bulletin
 from tidings.insights import charts, reports
@@ -42,7 +42,7 @@ def index(request: HttpRequest, account: Account) -> HttpResponse:
             "account": account,
             "bulletins": bulletins,
             "topics": topics,
-            "can_admin": request.membership.has_role(Membership.ADMIN),  # type: ignore[attr-defined]
+            "can_admin": has_role(request, Membership.ADMIN),
         },
     )
 

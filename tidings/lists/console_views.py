@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from tidings.accounts.access import account_for, account_view
+from tidings.accounts.access import account_for, account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.router import parse
@@ -45,7 +45,7 @@ def role_for(request: HttpRequest) -> str:
 
 
 def can_manage(request: HttpRequest) -> bool:
-    return bool(request.membership.has_role(MANAGE))  # type: ignore[attr-defined]
+    return bool(has_role(request, MANAGE))
 
 
 @account_view()

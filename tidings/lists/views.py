@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from tidings.accounts.access import can_see_roster
 from tidings.lib.tokens import BadToken, ExpiredToken
 from tidings.lib.web import client_network
 from tidings.lists import membership
@@ -139,16 +140,7 @@ def reenable(request: HttpRequest, name: str, token: str) -> HttpResponse:
 def roster(request: HttpRequest, name: str) -> HttpResponse:
     """Show the members to a logged-in member (or staff) when the list makes members visible."""
     mailing_list = get_object_or_404(MailingList, name=name)
-    user = request.user
-    allowed = (
-        mailing_list.members_visible
-        and user.is_authenticated
-        and (
-            user.is_staff
-            or bool(user.email and membership.find_member(mailing_list, user.email) is not None)
-        )
-    )
-    if not allowed:
+    if not can_see_roster(request.user, mailing_list):
         raise Http404("No such page.")
     page, next_key = members_page(mailing_list, "", request.GET.get("after", "")[:254])
     context = {"mailing_list": mailing_list, "members": page, "next_key": next_key}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tidings.subscribers import console
+from tidings.subscribers import console_views as console
 
 app_name = "subscribers_console"
 urlpatterns = [

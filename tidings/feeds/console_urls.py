@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tidings.feeds import views
+from tidings.feeds import console_views as views
 
 app_name = "feeds"
 urlpatterns = [

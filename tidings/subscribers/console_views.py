@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.access import account_view
+from tidings.accounts.access import account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.lib.spreadsheet import SafeWriter
 from tidings.subscribers import actions, import_jobs
@@ -67,7 +67,7 @@ def subscriber_list(request: HttpRequest, account: Account) -> HttpResponse:
         "q": prefix,
         "after": after,
         "next_after": next_after,
-        "can_manage": request.membership.has_role(MANAGE),  # type: ignore[attr-defined]
+        "can_manage": has_role(request, MANAGE),
     }
     return render(request, "subscribers/console/list.html", context)
 
@@ -91,7 +91,7 @@ def subscriber_detail(request: HttpRequest, account: Account, pk: int) -> HttpRe
         "bounces": bounces,
         "suppressions": suppressions,
         "history": history(subscriber, bounces, suppressions),
-        "can_manage": request.membership.has_role(MANAGE),  # type: ignore[attr-defined]
+        "can_manage": has_role(request, MANAGE),
     }
     return render(request, "subscribers/console/detail.html", context)
 
@@ -205,7 +205,7 @@ def suppression_list(request: HttpRequest, account: Account) -> HttpResponse:
     global_rows, _ = keyset_page(
         Suppression.objects.filter(account__isnull=True, email__in=ours), prefix, ""
     )
-    can_manage = request.membership.has_role(MANAGE)  # type: ignore[attr-defined]
+    can_manage = has_role(request, MANAGE)
     context = {
         "account": account,
         "form": form,

@@ -52,4 +52,4 @@ def revoke(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     token = get_object_or_404(account.api_tokens, pk=pk)
     actions.revoke_token(token)
     messages.success(request, f"Revoked token {token.name}; it is refused from now on.")
-    return redirect("api:tokens", account.code)
+    return redirect("api_console:tokens", account.code)

@@ -1,4 +1,6 @@
-"""The captured outbox: mail for other domains that Tidings kept instead of sending out."""
+"""The captured outbox: mail for other domains that Tidings kept instead of sending out.
+
+One outbox for the whole installation, so its pages are for operators (staff) only."""
 
 from __future__ import annotations
 
@@ -6,12 +8,12 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
+from tidings.accounts.access import staff_view
 from tidings.inbound.models import InboundMessage
 from tidings.lib.mailtext import clean, header
 
@@ -23,7 +25,7 @@ def captured(pk: int) -> InboundMessage:
     return get_object_or_404(InboundMessage, pk=pk, captured=True)
 
 
-@staff_member_required
+@staff_view
 @require_http_methods(["GET", "HEAD"])
 def outbox(request: HttpRequest) -> HttpResponse:
     rows = (
@@ -32,10 +34,10 @@ def outbox(request: HttpRequest) -> HttpResponse:
         .order_by("-received_at", "-pk")
     )
     page = Paginator(rows, MESSAGES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "inbound/outbox.html", {"page": page})
+    return render(request, "inbound/console/outbox.html", {"page": page})
 
 
-@staff_member_required
+@staff_view
 @require_http_methods(["GET", "HEAD"])
 def message(request: HttpRequest, pk: int) -> HttpResponse:
     inbound = captured(pk)
@@ -47,10 +49,10 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
         "headers": [(name, value) for name, value in headers if value],
         "source": clean(raw.decode("utf-8", errors="replace")),
     }
-    return render(request, "inbound/message.html", context)
+    return render(request, "inbound/console/message.html", context)
 
 
-@staff_member_required
+@staff_view
 @require_http_methods(["GET", "HEAD"])
 def raw(request: HttpRequest, pk: int) -> HttpResponse:
     inbound = captured(pk)

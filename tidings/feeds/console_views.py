@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.access import account_view
+from tidings.accounts.access import account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins.models import Bulletin
 from tidings.feeds import actions
@@ -22,7 +22,7 @@ EDITOR = Membership.TOPIC_ADMIN
 
 
 def _can_edit(request: HttpRequest) -> bool:
-    return bool(request.membership.has_role(EDITOR))  # type: ignore[attr-defined]
+    return bool(has_role(request, EDITOR))
 
 
 def _watch(account: Account, pk: int) -> Watch:
