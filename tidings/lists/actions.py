@@ -78,6 +78,12 @@ class ModerationError(Exception):
     """The post can't be moderated: it is no longer held, or it can't be relayed."""
 
 
+def remove_sender_action(mailing_list: MailingList, sender_id: int) -> bool:
+    """Drop one of the list's per-sender rules; return whether there was such a rule."""
+    deleted, _ = ListSender.objects.filter(pk=sender_id, mailing_list=mailing_list).delete()
+    return deleted > 0
+
+
 def _decide_held(record: ListMessage, status: str, rule: str, reason: str) -> None:
     # Conditional on "still held": of two moderators acting at once, exactly one wins.
     updated = ListMessage.objects.filter(pk=record.pk, status=ListMessage.HELD).update(

@@ -5,6 +5,7 @@ Viewers may look at everything; topic admins and admins change things.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from tidings.accounts.access import account_for, account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.router import parse
-from tidings.lists import actions, importer
+from tidings.lists import actions, importer, membership
 from tidings.lists.forms import AddressesForm, RejectForm, SenderForm, SettingsForm
 from tidings.lists.members import members_page
 from tidings.lists.models import ListMessage, ListSender, MailingList, Member
@@ -82,10 +83,10 @@ def members(request: HttpRequest, account: str, name: str) -> HttpResponse:
         member = get_object_or_404(Member, pk=request.POST.get("member"), mailing_list=mailing_list)
         action = request.POST.get("action")
         if action == "remove":
-            member.delete()
+            membership.remove_member(mailing_list, member.address)
             messages.info(request, f"Removed {member.address}.")
         elif action in dict(Member.DELIVERY_MODES):
-            Member.objects.filter(pk=member.pk).update(delivery_mode=action)
+            membership.set_delivery_mode(member, action)
             messages.info(
                 request, f"{member.address} now gets {dict(Member.DELIVERY_MODES)[action]}."
             )
@@ -203,7 +204,8 @@ def senders(request: HttpRequest, account: str, name: str) -> HttpResponse:
     form = SenderForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("remove"):
-            ListSender.objects.filter(pk=request.POST["remove"], mailing_list=mailing_list).delete()
+            with contextlib.suppress(ValueError):
+                actions.remove_sender_action(mailing_list, int(request.POST["remove"]))
             return redirect("lists_console:senders", account, name)
         if form.is_valid():
             address, action = form.cleaned_data["address"], form.cleaned_data["action"]

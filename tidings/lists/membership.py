@@ -202,6 +202,15 @@ def remove_member(mailing_list: MailingList, address: str) -> bool:
     return True
 
 
+def set_delivery_mode(member: Member, mode: str) -> Member:
+    """Change how a member gets the list's mail: each post, a digest, or nothing."""
+    if mode not in dict(Member.DELIVERY_MODES):
+        raise ValidationError(f"Unknown delivery mode {mode!r}.")
+    Member.objects.filter(pk=member.pk).update(delivery_mode=mode)
+    member.delivery_mode = mode
+    return member
+
+
 def confirm(request: MembershipRequest) -> str:
     """Carry out a confirmed request, once; return what happened, for the page or the note."""
     mailing_list = request.mailing_list
