@@ -216,9 +216,12 @@ def _snapshot_recipients(send: Send, bulletin: Bulletin) -> int:
 def publish_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None) -> Send:
     """Publish a draft: a send in `preparing`, then its recipients snapshot into delivery rows.
 
-    Two transactions, so the send is visible (and can be cancelled) while a large snapshot
-    runs. If the process dies between them, the `bulletins.scheduled` job finishes the
-    snapshot (`prepare_stale_sends`); the snapshot itself is one statement in one transaction.
+    Called on its own (the `publish` and `send` commands), these are two transactions, so
+    the send is visible (and can be cancelled) while a large snapshot runs; if the process
+    dies between them, the `bulletins.scheduled` job finishes the snapshot
+    (`prepare_stale_sends`). Inside a caller's transaction they commit together:
+    send_bulletin() (console, API, feeds, scheduler) publishes all or nothing, with the
+    courtesy copies. The snapshot itself is one statement either way.
     """
     with transaction.atomic():
         locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)

@@ -7,7 +7,6 @@ from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
 
 import idna
-from django.conf import settings
 
 
 def normalize(address: str) -> str:
@@ -20,14 +19,6 @@ def normalize(address: str) -> str:
 
 def domain_of(address: str) -> str:
     return address.rpartition("@")[2].lower()
-
-
-def local_domains() -> set[str]:
-    return {settings.MAIL_DOMAIN, settings.LISTS_DOMAIN}
-
-
-def is_local(address: str) -> bool:
-    return domain_of(address) in local_domains()
 
 
 def header_addresses(values: list[str]) -> list[str]:

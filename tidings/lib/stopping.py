@@ -19,9 +19,5 @@ class StopFlag:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.event.set()
 
-    @property
-    def stopped(self) -> bool:
-        return self.event.is_set()
-
     def wait(self, seconds: float) -> bool:
         return self.event.wait(seconds)
