@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from django.db import connection
 from tidings.delivery.smtp import Relay
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.smtpd import make_controller
-from tidings.ops.worker import drain
+from tidings.ops.worker import Worker
 
 
 def free_port() -> int:
@@ -107,14 +108,20 @@ def sink_server(pipelining: bool = False, smtputf8: bool = False) -> Iterator[Si
         controller.stop()
 
 
+def run_worker() -> None:
+    """Run the production worker loop (ops.worker.Worker: every role on its own thread) until
+    a round finds nothing to do. The data must be committed: a transactional test's."""
+    asyncio.run(Worker(idle=0.05).run(once=True))
+
+
 def deliver_in_thread() -> None:
-    """Run the worker steps in their own thread (a browser test's event loop owns this one);
-    re-raise what went wrong there."""
+    """Run the production worker loop in its own thread (a browser test's event loop owns this
+    one); re-raise what went wrong there."""
     errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            drain()
+            run_worker()
         except BaseException as exc:
             errors.append(exc)
         finally:

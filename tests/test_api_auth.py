@@ -129,9 +129,7 @@ def test_the_command_refuses_an_unknown_account(db: None) -> None:
 
 def test_an_account_admin_creates_a_token_on_the_console(client: Client, alice) -> None:  # type: ignore[no-untyped-def]
     client.force_login(alice)
-    response = client.post(
-        "/console/USSTATEBPA/tokens/", {"name": "website CMS", "role": "author"}
-    )
+    response = client.post("/console/USSTATEBPA/tokens/", {"name": "website CMS", "role": "author"})
     assert response.status_code == 200
     secret = response.context["secret"]
     assert secret in response.content.decode()

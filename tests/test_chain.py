@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
+from tests.smtp_helpers import captured_for, run_worker, text_part, tidings_smtpd
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
 from tidings.inbound.models import InboundMessage
 from tidings.lists.models import ListMessage
-from tidings.ops.worker import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,7 +69,7 @@ def test_it_carries_the_press_release_to_members_and_the_archive(
     account, topic, wanabidii, smtp_port, live_server
 ):  # type: ignore[no-untyped-def]
     publish(account, topic, TITLE, BODY)
-    drain()
+    run_worker()
 
     received = captured_for("carol@example.net")
     assert len(received) == 1
@@ -122,7 +121,7 @@ def test_it_carries_a_second_different_release_the_same_way(
     account, topic, wanabidii, smtp_port, live_server
 ):  # type: ignore[no-untyped-def]
     publish(account, topic, SECOND_TITLE, SECOND_BODY)
-    drain()
+    run_worker()
 
     (msg,) = captured_for("carol@example.net")
     assert msg["Subject"] == f"[wanabidii] Press Releases: {SECOND_TITLE}"
@@ -141,7 +140,7 @@ def test_it_holds_a_post_from_a_sender_not_allowed(wanabidii, smtp_port):  # typ
             b"From: mallory@example.com\r\nTo: wanabidii@lists.tidings.localhost\r\n"
             b"Subject: Buy now\r\nMessage-ID: <spam1@example.com>\r\n\r\nCheap pills.\r\n",
         )
-    drain()
+    run_worker()
 
     decision = ListMessage.objects.get(mailing_list=wanabidii)
     assert decision.status == ListMessage.HELD
@@ -175,7 +174,7 @@ def test_it_stores_and_flags_a_malformed_message(wanabidii, smtp_port):  # type:
     garbage = b"\x00\xff this is not a header\r\n\r\nno From at all\r\n"
     with smtplib.SMTP("127.0.0.1", smtp_port) as client:
         client.sendmail("someone@example.com", [wanabidii.address], garbage)
-    drain()
+    run_worker()
 
     stored = InboundMessage.objects.get()
     assert stored.state == InboundMessage.MALFORMED

@@ -57,7 +57,9 @@ def test_it_shows_the_counts_to_the_accounts_members_only(client, account, send,
     assert '<td id="count-queued">1</td>' in page
     assert '<td id="count-total">1</td>' in page
     assert "Pause" not in page  # a viewer watches, an author or admin acts
-    assert f'href="{sends_url(account, send.pk)}"' in client.get(sends_url(account)).content.decode()
+    assert (
+        f'href="{sends_url(account, send.pk)}"' in client.get(sends_url(account)).content.decode()
+    )
 
 
 def test_it_lists_the_sends_in_the_consoles_menu(client, account, send, victor):  # type: ignore[no-untyped-def]
