@@ -68,6 +68,7 @@ class Sink:
         self.drop_once: set[str] = set()  # recipients whose DATA is taken, then the line cut
         self.received: list[tuple[str, list[str], bytes]] = []
         self.relay: Relay | None = None
+        self.delay = 0.0  # seconds before each DATA is answered: a slow relay
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
         session.host_name = hostname
@@ -82,6 +83,8 @@ class Sink:
         return reply
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.received.append(
             (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         )
