@@ -15,15 +15,22 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import F
 from django.utils import timezone
 
@@ -226,7 +233,11 @@ LEASED = (Delivery.QUEUED, Delivery.SENDING)
 
 
 def claim_and_prepare(limit: int, lease_seconds: int, composers: Composers) -> Chunk:
-    claimed = claim(limit, lease_seconds)
+    return prepare_claimed(claim(limit, lease_seconds), composers)
+
+
+def prepare_claimed(claimed: Claim, composers: Composers) -> Chunk:
+    """Write the claimed rows' messages, and record what becomes of those not sent."""
     if not claimed.rows:
         return Chunk(leases=claimed.leases)
     prepared = prepare(claimed.rows, composers)
@@ -280,9 +291,6 @@ def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
             started = chunk.started.get(row.send_id, now)
             if outcome.permanent:
                 update["state"] = Delivery.FAILED
-                signals.refused.send(
-                    sender=record, delivery_id=outcome.key, code=outcome.code, reply=outcome.reply
-                )
             elif attempts >= settings.DELIVERY_MAX_ATTEMPTS or now - started >= max_age:
                 update["state"] = Delivery.FAILED
                 update["last_reply"] = (
@@ -291,7 +299,12 @@ def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
             else:
                 update["state"] = Delivery.DEFERRED
                 update["next_attempt_at"] = now + backoff(attempts)
-            Delivery.objects.filter(pk=outcome.key, state__in=LEASED).update(**update)
+            changed = Delivery.objects.filter(pk=outcome.key, state__in=LEASED).update(**update)
+            if changed and outcome.permanent:
+                # Once: recording again (the database went away after a commit) changes nothing.
+                signals.refused.send(
+                    sender=record, delivery_id=outcome.key, code=outcome.code, reply=outcome.reply
+                )
         if chunk.leases:
             Lease.objects.filter(id__in=chunk.leases).delete()
 
@@ -368,12 +381,24 @@ def process_chunk(relay: Relay | None = None, composers: Composers | None = None
     return chunk.claimed
 
 
+# What a lost or restarting database raises (and SQLite's "database is locked"): the work is
+# tried again. Anything else (a bug, a constraint) is not.
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
 class Sender:
     """The send role's loop: database work on one thread, SMTP on the event loop, overlapped.
 
     While chunk n is on the wire, chunk n+1 is claimed and rendered and chunk n-1's outcomes
     are written, so neither the database nor the relay waits for the other.
+
+    A lost database stops nothing for good: each piece of database work is tried again, with
+    backoff, until the database is back. A chunk's outcomes stay in memory meanwhile, so what
+    was on the wire when the database went away is recorded then, not sent again.
     """
+
+    # How long, once told to stop, database work is still tried while the database is away.
+    STOP_GRACE = 10.0
 
     def __init__(
         self, relay: Relay | None = None, idle: float = 0.5, stop: asyncio.Event | None = None
@@ -395,15 +420,38 @@ class Sender:
 
         return await asyncio.get_running_loop().run_in_executor(self.db, functools.partial(call))
 
-    def next_chunk(self) -> asyncio.Future[Chunk]:
-        return asyncio.ensure_future(
-            self.in_db(
-                claim_and_prepare,
-                settings.DELIVERY_CHUNK_SIZE,
-                settings.DELIVERY_LEASE_SECONDS,
-                self.composers,
-            )
+    async def durable(self, func: Callable[..., T], *args: Any) -> T:
+        """Run database work until it succeeds, riding out a lost database (logged once per
+        outage); give up only when told to stop and the database stays away STOP_GRACE."""
+        delay, down_since, stopping_since = 0.25, 0.0, 0.0
+        while True:
+            try:
+                result = await self.in_db(func, *args)
+            except UNAVAILABLE as error:
+                now = time.monotonic()
+                if not down_since:
+                    down_since = now
+                    log.warning("the database is unavailable (%s); trying again", error)
+                if self.stop.is_set():
+                    stopping_since = stopping_since or now
+                    if now - stopping_since > self.STOP_GRACE:
+                        raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if down_since:
+                log.warning("the database is back after %.1f s", time.monotonic() - down_since)
+            return result
+
+    async def claim_next(self) -> Chunk:
+        claimed = await self.durable(
+            claim, settings.DELIVERY_CHUNK_SIZE, settings.DELIVERY_LEASE_SECONDS
         )
+        # Claimed (committed): prepared on the same claim, however long the database is away.
+        return await self.durable(prepare_claimed, claimed, self.composers)
+
+    def next_chunk(self) -> asyncio.Future[Chunk]:
+        return asyncio.ensure_future(self.claim_next())
 
     async def run(self, once: bool = False) -> int:
         """Send until stopped (once: until nothing is due); return how many rows were handled."""
@@ -419,7 +467,7 @@ class Sender:
                     if writing is not None:
                         await writing
                         writing = None
-                    await self.in_db(finish_sends)
+                    await self.durable(finish_sends)
                     if once:
                         break
                     with contextlib.suppress(TimeoutError):
@@ -432,16 +480,34 @@ class Sender:
                 outcomes = await pool.send(chunk.outgoing)
                 if writing is not None:
                     await writing
-                writing = asyncio.ensure_future(self.in_db(record, chunk, outcomes))
+                writing = asyncio.ensure_future(self.durable(record, chunk, outcomes))
         finally:
-            if writing is not None:
-                await writing
-            if not upcoming.done():
-                await asyncio.wait([upcoming])
-            if upcoming.exception() is None:
-                await self.in_db(release, upcoming.result())
-            await pool.close()
-            await self.in_db(finish_sends)
-            await self.in_db(close_old_connections)
-            self.db.shutdown()
+            await self.shut_down(pool, upcoming, writing)
         return handled
+
+    async def shut_down(
+        self, pool: Pool, upcoming: asyncio.Future[Chunk], writing: asyncio.Future[None] | None
+    ) -> None:
+        """Record what was sent, give back what was claimed and not sent, close everything;
+        a step that fails (the database still away) is logged and the next one still runs."""
+        if writing is not None:
+            with _logged("recording the last chunk"):
+                await writing
+        if not upcoming.done():
+            await asyncio.wait([upcoming])
+        if not upcoming.cancelled() and upcoming.exception() is None:
+            with _logged("giving back the claimed rows"):
+                await self.in_db(release, upcoming.result())
+        await pool.close()
+        with _logged("finishing sends"):
+            await self.in_db(finish_sends)
+        await self.in_db(close_old_connections)
+        self.db.shutdown()
+
+
+@contextlib.contextmanager
+def _logged(what: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception:
+        log.exception("%s failed while stopping", what)
