@@ -44,6 +44,10 @@ class Send(models.Model):
     # The highest delivery id handed out for a first attempt: workers take the next range of
     # queued rows above it, so a first attempt writes each row once (its outcome), not twice.
     cursor = models.BigIntegerField(default=0)
+    # When a worker last claimed first attempts of this send: sends are served least recently
+    # served first (new ones first of all), so small sends and list posts are not stuck behind
+    # a large one.
+    served_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
