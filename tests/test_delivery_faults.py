@@ -93,9 +93,36 @@ def test_it_holds_back_mail_over_a_domain_rate_limit_without_costing_an_attempt(
 
     slow = Delivery.objects.filter(address__endswith="@slow.example")
     assert slow.filter(state="sent").count() == 2
-    held = slow.filter(state="deferred")
+    held = slow.filter(state="throttled")  # shown apart from deferred: nothing went wrong
     assert held.count() == 3
     assert {d.attempts for d in held} == {0}
+    assert not slow.filter(state="deferred").exists()
+
+
+def test_a_relay_that_is_down_costs_the_rows_no_attempt(send):  # type: ignore[no-untyped-def]
+    from tests.smtp_helpers import free_port
+    from tidings.delivery.smtp import Relay
+
+    process_chunk(Relay("127.0.0.1", free_port(), start_tls=False))  # nothing listens there
+
+    rows = Delivery.objects.all()
+    assert {d.state for d in rows} == {"deferred"}
+    assert {d.attempts for d in rows} == {0}  # never offered: connecting failed
+    assert all(d.last_reply.startswith("not tried:") for d in rows[3:])
+
+
+def test_a_flaky_relay_counts_an_attempt_only_for_what_was_on_the_wire(sink, send):  # type: ignore[no-untyped-def]
+    # Three sessions in a row cut after DATA: the relay looks down, the rest wait for it.
+    sink.drop_once |= {"r0@example.org", "r1@example.org", "r2@example.org"}
+    before = timezone.now()
+    process_chunk(sink.relay)
+
+    attempts = {d.address: d.attempts for d in Delivery.objects.all()}
+    assert attempts == {f"r{n}@example.org": 1 if n < 3 else 0 for n in range(6)}
+    waiting = Delivery.objects.filter(attempts=0)
+    assert {d.state for d in waiting} == {"deferred"}
+    # They wait for the relay's backoff (seconds), not a row's own (minutes, doubling).
+    assert all(d.next_attempt_at < before + timedelta(seconds=30) for d in waiting)
 
 
 def test_it_records_a_refusal_and_suppresses_only_a_bad_address(sink, send):  # type: ignore[no-untyped-def]

@@ -66,8 +66,8 @@ def cancel_send(send: Send) -> int:
         if changed != 1:
             raise SendStateError(f"Send #{send.pk} is {send.state}; it can no longer be cancelled.")
         # Rows on the wire right now (sending) keep their lease and get their real outcome.
-        cancelled = send.deliveries.filter(state__in=[Delivery.QUEUED, Delivery.DEFERRED]).update(
-            state=Delivery.CANCELLED, last_reply="send cancelled"
-        )
+        cancelled = send.deliveries.filter(
+            state__in=[Delivery.QUEUED, Delivery.DEFERRED, Delivery.THROTTLED]
+        ).update(state=Delivery.CANCELLED, last_reply="send cancelled")
     send.state = Send.CANCELLED
     return cancelled

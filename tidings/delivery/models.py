@@ -62,6 +62,8 @@ class Delivery(models.Model):
     SENDING = "sending"
     SENT = "sent"
     DEFERRED = "deferred"
+    # Held back by TIDINGS_RATE_LIMITS: not a failure, only waiting its turn (no attempt).
+    THROTTLED = "throttled"
     FAILED = "failed"
     CANCELLED = "cancelled"
     STATES = [
@@ -69,6 +71,7 @@ class Delivery(models.Model):
         (SENDING, "sending"),
         (SENT, "sent"),
         (DEFERRED, "deferred"),
+        (THROTTLED, "waiting for a rate limit"),
         (FAILED, "failed"),
         (CANCELLED, "cancelled"),
     ]

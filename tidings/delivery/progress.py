@@ -45,7 +45,7 @@ def follow(send: Send, out: IO[str], interval: float = 0.5) -> dict[str, int]:
             done = sum(counts[s] for s in Delivery.TERMINAL)
             detail = (
                 f"sent {counts['sent']:,} · deferred {counts['deferred']:,} · "
-                f"failed {counts['failed']:,}"
+                f"rate-limited {counts['throttled']:,} · failed {counts['failed']:,}"
             )
             progress.update(task, total=counts["total"], completed=done, detail=detail)
             if send.state not in (Send.PREPARING, Send.SENDING):

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import logging
 import ssl
+import time
 from collections import deque
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -77,6 +78,10 @@ class Outcome:
     key: int
     code: int  # SMTP reply code; 0 when the connection failed before a reply
     reply: str
+    # False: the message was never offered to the relay (it was down): no attempt is counted,
+    # the row waits retry_in seconds for the relay, not for its own backoff.
+    offered: bool = True
+    retry_in: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -323,12 +328,38 @@ class Connection:
 
 
 class Pool:
-    """Up to `size` open connections to one relay, kept open between batches."""
+    """Up to `size` open connections to one relay, kept open between batches.
+
+    Three broken sessions in a row on one connection mean the relay is down: the pool backs off
+    (5 s, doubling up to a minute) and hands back what it did not offer as not offered, so a
+    flaky relay costs the rows no attempts; only a message that was on the wire counts one.
+    """
+
+    FIRST_BACKOFF = 5.0
+    MAX_BACKOFF = 60.0
 
     def __init__(self, relay: Relay, size: int) -> None:
         self.relay = relay
         self.size = size
         self.idle: list[Connection] = []
+        self.down_until = 0.0
+        self.backoff = self.FIRST_BACKOFF
+
+    def waiting(self) -> float:
+        """Seconds until the pool tries a relay it found down (0: it is not down)."""
+        return max(0.0, self.down_until - time.monotonic())
+
+    def _down(self, reason: str) -> None:
+        if not self.waiting():
+            self.down_until = time.monotonic() + self.backoff
+            log.warning(
+                "relay %s:%s looks down (%s); trying again in %.0f s",
+                self.relay.host, self.relay.port, reason, self.backoff,
+            )  # fmt: skip
+            self.backoff = min(self.backoff * 2, self.MAX_BACKOFF)
+
+    def _not_offered(self, item: Outgoing, reason: str) -> Outcome:
+        return Outcome(item.key, 0, f"not tried: {reason}", offered=False, retry_in=self.waiting())
 
     async def _lane(self, queue: deque[Outgoing], outcomes: list[Outcome], batch: int) -> None:
         """Take batches from the shared queue and send them on one connection."""
@@ -341,12 +372,19 @@ class Pool:
             while queue and len(mine) < batch:
                 mine.append(queue.popleft())
             while mine:
+                if self.waiting():  # another lane found the relay down
+                    outcomes.extend(self._not_offered(item, "the relay is down") for item in mine)
+                    mine.clear()
+                    break
+                opening = connection is None
                 try:
                     if connection is None:
                         connection = Connection(self.relay)
                         await connection.open()
+                        opening = False
                     await connection.send(mine, outcomes)
                     failures = 0
+                    self.backoff = self.FIRST_BACKOFF
                 except (OSError, ConnectionError, TimeoutError, SMTPError) as exc:
                     if connection is not None:
                         connection.close()
@@ -354,17 +392,13 @@ class Pool:
                     failures += 1
                     reason = f"connection failed: {exc or type(exc).__name__}"
                     log.warning("relay %s:%s: %s", self.relay.host, self.relay.port, reason)
-                    # The message in flight is retried later (it may have arrived: the only
-                    # way a recipient can get a message twice).
-                    item = mine.popleft()
-                    outcomes.append(Outcome(item.key, 0, reason))
+                    if not opening:
+                        # The message in flight is retried later (it may have arrived: the
+                        # only way a recipient can get a message twice); it counts an attempt.
+                        item = mine.popleft()
+                        outcomes.append(Outcome(item.key, 0, reason))
                     if failures >= 3:  # three broken sessions in a row: the relay is down
-                        while mine:
-                            item = mine.popleft()
-                            outcomes.append(Outcome(item.key, 0, reason))
-                        while queue:
-                            item = queue.popleft()
-                            outcomes.append(Outcome(item.key, 0, reason))
+                        self._down(reason)
         if connection is not None:
             self.idle.append(connection)
 

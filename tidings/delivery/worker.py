@@ -124,7 +124,9 @@ def claim(limit: int, lease_seconds: int) -> Claim:
             for query in (
                 # Retries that a dead worker left leased, then deferred rows now due.
                 due.filter(state=Delivery.SENDING, lease_until__lt=now),
-                due.filter(state=Delivery.DEFERRED, next_attempt_at__lte=now),
+                due.filter(
+                    state__in=[Delivery.DEFERRED, Delivery.THROTTLED], next_attempt_at__lte=now
+                ),
             ):
                 if len(retries) >= limit:
                     break
@@ -269,7 +271,7 @@ def prepare_claimed(claimed: Claim, composers: Composers) -> Chunk:
         )
     if held:
         Delivery.objects.filter(id__in=held, state__in=LEASED).update(
-            state=Delivery.DEFERRED,
+            state=Delivery.THROTTLED,
             lease_until=None,
             next_attempt_at=timezone.now() + timedelta(seconds=1),
             last_reply="held back by a rate limit (TIDINGS_RATE_LIMITS)",
@@ -292,6 +294,15 @@ def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
             if outcome.ok:
                 continue
             row = chunk.rows[outcome.key]
+            if not outcome.offered:
+                # The relay was down: the row waits for it, and no attempt is counted.
+                Delivery.objects.filter(pk=outcome.key, state__in=LEASED).update(
+                    state=Delivery.DEFERRED,
+                    lease_until=None,
+                    next_attempt_at=now + timedelta(seconds=max(outcome.retry_in, 1.0)),
+                    last_reply=outcome.reply[:2000],
+                )
+                continue
             attempts = row.attempts + 1
             update: dict[str, Any] = {
                 "last_reply": f"{outcome.code} {outcome.reply}".strip()[:2000],
@@ -354,7 +365,7 @@ def release(chunk: Chunk) -> None:
 
 def finish_sends() -> int:
     """Mark sends with no recipient left to try as done; return how many."""
-    pending = [Delivery.QUEUED, Delivery.SENDING, Delivery.DEFERRED]
+    pending = [Delivery.QUEUED, Delivery.SENDING, Delivery.DEFERRED, Delivery.THROTTLED]
     running = Send.objects.filter(state=Send.SENDING).values_list("id", flat=True)
     done = [
         send_id
@@ -487,6 +498,11 @@ class Sender:
                 upcoming = self.next_chunk()
                 if not chunk.outgoing:
                     continue
+                # A relay found down is waited for here, the chunk in hand, rather than
+                # claiming (and handing back) chunk after chunk meanwhile.
+                while pool.waiting() and not self.stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stop.wait(), min(pool.waiting(), 1.0))
                 outcomes = await pool.send(chunk.outgoing)
                 if writing is not None:
                     await writing

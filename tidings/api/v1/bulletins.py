@@ -73,6 +73,8 @@ class Counts(Schema):
     sending: int = 0
     sent: int = 0
     deferred: int = 0
+    # Held back by the configured rate limits: waiting their turn, not failing.
+    throttled: int = 0
     failed: int = 0
     cancelled: int = 0
 

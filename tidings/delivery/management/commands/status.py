@@ -61,7 +61,8 @@ class Command(BaseCommand):
         assert isinstance(c, dict)
         text = (
             f"send #{send.pk} ({send.kind}, {send.state}): {c['sent']} sent, "
-            f"{c['deferred']} deferred, {c['failed']} failed, "
+            f"{c['deferred']} deferred, {c['throttled']} waiting for a rate limit, "
+            f"{c['failed']} failed, "
             f"{c['queued'] + c['sending']} waiting, {c['cancelled']} cancelled, of {c['total']}"
         )
         output(self, options, data, text)
