@@ -343,6 +343,7 @@ class Pool:
         self.size = size
         self.idle: list[Connection] = []
         self.down_until = 0.0
+        self.down_reason = ""
         self.backoff = self.FIRST_BACKOFF
 
     def waiting(self) -> float:
@@ -351,6 +352,7 @@ class Pool:
 
     def _down(self, reason: str) -> None:
         if not self.waiting():
+            self.down_reason = reason
             self.down_until = time.monotonic() + self.backoff
             log.warning(
                 "relay %s:%s looks down (%s); trying again in %.0f s",
@@ -373,7 +375,8 @@ class Pool:
                 mine.append(queue.popleft())
             while mine:
                 if self.waiting():  # another lane found the relay down
-                    outcomes.extend(self._not_offered(item, "the relay is down") for item in mine)
+                    why = f"the relay is down ({self.down_reason})"
+                    outcomes.extend(self._not_offered(item, why) for item in mine)
                     mine.clear()
                     break
                 opening = connection is None
