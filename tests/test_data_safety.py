@@ -105,7 +105,7 @@ def test_add_subscriber_names_a_bad_address_and_subscribes_none(env) -> None:  #
     assert result.returncode != 0
     assert "'not-an-address'" in result.stderr
     assert "Nobody was subscribed" in result.stderr
-    count = tidings(env, "shell", "-c",
+    count = tidings(env, "django", "shell", "-c",
                     "from tidings.subscribers.models import Subscriber; "
                     "print(Subscriber.objects.count())").stdout  # fmt: skip
     assert count.strip().endswith("0")

@@ -22,6 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def env(tmp_path):  # type: ignore[no-untyped-def]
+    return operator_env(tmp_path)
+
+
+def operator_env(tmp_path: Path) -> dict[str, str]:
+    """A fresh data directory and free ports, the environment of one installation."""
     http, smtp = free_port(), free_port()
     environ = {
         k: v
@@ -154,7 +159,7 @@ def test_it_explains_bad_input_on_the_command_line(env):  # type: ignore[no-unty
 def test_it_creates_a_list_holding_first_time_comments(env):  # type: ignore[no-untyped-def]
     tidings(env, "migrate", "--verbosity", "0")
     tidings(env, "create-list", "firsts", "--comments", "first")
-    shown = tidings(env, "shell", "-c",
+    shown = tidings(env, "django", "shell", "-c",
                     "from tidings.lists.models import MailingList; "
                     "print(MailingList.objects.get(name='firsts').comment_moderation)")  # fmt: skip
     assert shown.stdout.strip().endswith("first")

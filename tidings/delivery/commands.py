@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tidings.delivery.actions import SendStateError
 from tidings.delivery.models import Send
-from tidings.lib.commands import get_or_error
+from tidings.lib.commands import TidingsCommand, get_or_error
 
 
-class SendStateCommand(BaseCommand):
+class SendStateCommand(TidingsCommand):
     action: Callable[[Send], Any]
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

@@ -27,8 +27,24 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:,.0f}/s" if speed else "-/s")
 
 
+class StoppedFollowing(Exception):
+    """Ctrl-C while following: the send itself carries on (the workers send it)."""
+
+
 def follow(send: Send, out: IO[str], interval: float = 0.5) -> dict[str, int]:
-    """Show sent, deferred, failed, rate and ETA until the send stops running; return counts."""
+    """Show sent, deferred, failed, rate and ETA until the send stops running; return counts.
+
+    Ctrl-C stops following (StoppedFollowing), never the send."""
+    try:
+        return _follow(send, out, interval)
+    except KeyboardInterrupt:
+        raise StoppedFollowing(
+            f"Stopped following send #{send.pk}; it carries on: the workers keep sending. "
+            f"`tidings status {send.pk}` shows it, `tidings pause {send.pk}` pauses it."
+        ) from None
+
+
+def _follow(send: Send, out: IO[str], interval: float) -> dict[str, int]:
     columns = (
         TextColumn("send #{task.fields[send]}"),
         BarColumn(),

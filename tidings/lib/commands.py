@@ -1,12 +1,37 @@
-"""Shared bits of the operator commands: --json output and clear errors."""
+"""Shared bits of the operator commands: their base class, --json output and clear errors."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+# Django's options on every command: still accepted, not shown in a Tidings command's help.
+GENERIC = {
+    "--version",
+    "--verbosity",
+    "--settings",
+    "--pythonpath",
+    "--traceback",
+    "--no-color",
+    "--force-color",
+    "--skip-checks",
+}
+
+
+class TidingsCommand(BaseCommand):
+    """A Tidings command: its help shows its own options under its dashed name."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.prog = f"tidings {subcommand.replace('_', '-')}"
+        for action in parser._actions:
+            if GENERIC.intersection(action.option_strings):
+                action.help = argparse.SUPPRESS
+        return parser
 
 
 def add_json_flag(parser: CommandParser) -> None:

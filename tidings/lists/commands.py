@@ -6,13 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
 
-from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
+from tidings.lib.commands import (
+    TidingsCommand,
+    add_json_flag,
+    as_command_error,
+    get_or_error,
+    output,
+)
 from tidings.lists.models import MailingList
 
 
-class ListAddressesCommand(BaseCommand):
+class ListAddressesCommand(TidingsCommand):
     add: Callable[[MailingList, str], Any]
     done = "{address} was added to {list}."
     key = "addresses"

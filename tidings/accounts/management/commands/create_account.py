@@ -1,11 +1,10 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
 
 from tidings.accounts.actions import create_account
-from tidings.lib.commands import add_json_flag, as_command_error, output
+from tidings.lib.commands import TidingsCommand, add_json_flag, as_command_error, output
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Create an account (an organization that publishes)."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

@@ -1,12 +1,17 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
 
 from tidings.accounts.models import Account, Membership
 from tidings.api.actions import create_token
-from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
+from tidings.lib.commands import (
+    TidingsCommand,
+    add_json_flag,
+    as_command_error,
+    get_or_error,
+    output,
+)
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Create an API token for an account and print its secret (shown this once only)."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

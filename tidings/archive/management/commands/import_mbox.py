@@ -1,14 +1,14 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tidings.archive.importer import import_mbox
-from tidings.lib.commands import add_json_flag, get_or_error, output
+from tidings.lib.commands import TidingsCommand, add_json_flag, get_or_error, output
 from tidings.lists.models import MailingList
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Import an mbox file into a list's archive; messages already there are skipped."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

@@ -3,11 +3,17 @@ from datetime import datetime
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
-from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
+from tidings.lib.commands import (
+    TidingsCommand,
+    add_json_flag,
+    as_command_error,
+    get_or_error,
+    output,
+)
 from tidings.topics.models import Topic
 
 
@@ -17,7 +23,7 @@ def split_title(text: str) -> tuple[str, str]:
     return first.lstrip("# ").strip(), rest.strip()
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Publish a bulletin from a file (Markdown or HTML) to topics' subscribers."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -77,5 +83,11 @@ class Command(BaseCommand):
             text_out = (
                 f"Published bulletin #{bulletin.pk} as send #{send.pk} to {data['recipients']} "
                 f"recipients. Follow it with: tidings status {send.pk}"
+            )
+        if send is not None and not data["recipients"]:
+            codes = ", ".join(t.code for t in topics)
+            self.stderr.write(
+                f"Warning: nobody gets this bulletin: {codes} has no confirmed subscriber "
+                "(it is published, and kept in the topic's archive)."
             )
         output(self, options, data, text_out)

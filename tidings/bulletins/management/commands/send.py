@@ -1,15 +1,15 @@
+import sys
 from typing import IO, cast
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
 
 from tidings.bulletins.actions import publish_bulletin
 from tidings.bulletins.models import Bulletin
-from tidings.delivery.progress import follow
-from tidings.lib.commands import as_command_error, get_or_error
+from tidings.delivery.progress import StoppedFollowing, follow
+from tidings.lib.commands import TidingsCommand, as_command_error, get_or_error
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Send a draft bulletin now and show its progress (the workers do the sending)."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -26,7 +26,11 @@ class Command(BaseCommand):
             f"Bulletin #{bulletin.pk} is send #{send.pk}: {send.deliveries.count():,} recipients."
         )
         if not options["no_follow"]:
-            counts = follow(send, cast(IO[str], self.stdout))
+            try:
+                counts = follow(send, cast(IO[str], self.stdout))
+            except StoppedFollowing as stopped:
+                self.stderr.write(str(stopped))
+                sys.exit(130)
             self.stdout.write(
                 f"send #{send.pk} {send.state}: {counts['sent']:,} sent, "
                 f"{counts['deferred']:,} deferred, {counts['failed']:,} failed"

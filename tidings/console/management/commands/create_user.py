@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
 from tidings.accounts.models import Account, Membership
+from tidings.lib.commands import TidingsCommand
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Create a console user (or update one) and give them a role in an account."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,13 +1,13 @@
+import sys
 from typing import IO, cast
 
-from django.core.management.base import BaseCommand
 from rich.console import Console
 from rich.table import Table
 
 from tidings.delivery.actions import send_counts
 from tidings.delivery.models import Send
-from tidings.delivery.progress import follow
-from tidings.lib.commands import add_json_flag, get_or_error, output
+from tidings.delivery.progress import StoppedFollowing, follow
+from tidings.lib.commands import TidingsCommand, add_json_flag, get_or_error, output
 
 
 def describe(send: Send) -> dict[str, object]:
@@ -27,7 +27,7 @@ def describe(send: Send) -> dict[str, object]:
     }
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Show how sends are doing: recent sends, or one send's counts (--follow for a live bar)."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -55,7 +55,11 @@ class Command(BaseCommand):
             return
         send = get_or_error(Send, "send", pk=options["send"])
         if options["follow"] and not options["json"]:
-            follow(send, cast(IO[str], self.stdout))
+            try:
+                follow(send, cast(IO[str], self.stdout))
+            except StoppedFollowing as stopped:
+                self.stderr.write(str(stopped))
+                sys.exit(130)
         data = describe(send)
         c = data["counts"]
         assert isinstance(c, dict)

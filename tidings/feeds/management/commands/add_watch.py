@@ -1,14 +1,19 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
 
 from tidings.accounts.models import Account
 from tidings.feeds.actions import save_watch
 from tidings.feeds.models import Watch
-from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
+from tidings.lib.commands import (
+    TidingsCommand,
+    add_json_flag,
+    as_command_error,
+    get_or_error,
+    output,
+)
 from tidings.topics.models import Topic
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Make a topic watch an RSS/Atom feed (or, with --page, a web page)."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

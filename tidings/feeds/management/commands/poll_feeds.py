@@ -1,11 +1,9 @@
-from django.core.management.base import BaseCommand
-
 from tidings.feeds.models import Watch
 from tidings.feeds.poll import poll_watch
-from tidings.lib.commands import add_json_flag, output
+from tidings.lib.commands import TidingsCommand, add_json_flag, output
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Poll every enabled watch once (or only --watch ID), now, whatever their schedule."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

@@ -1,17 +1,17 @@
 import logging
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from tidings.delivery.smtp import parse_listen
 from tidings.inbound.conf import limits
 from tidings.inbound.smtpd import make_controller
+from tidings.lib.commands import TidingsCommand
 from tidings.lib.stopping import StopFlag
 
 log = logging.getLogger("tidings.smtpd")
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Run Tidings' SMTP server: list addresses, bounces, commands, captured outbox."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

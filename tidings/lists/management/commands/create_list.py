@@ -1,13 +1,18 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
 
 from tidings.accounts.models import Account
-from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
+from tidings.lib.commands import (
+    TidingsCommand,
+    add_json_flag,
+    as_command_error,
+    get_or_error,
+    output,
+)
 from tidings.lists.actions import create_list
 from tidings.lists.models import MailingList
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Create a mailing list at NAME@<lists domain>."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

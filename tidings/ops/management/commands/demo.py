@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
 
+from tidings.lib.commands import TidingsCommand
 from tidings.ops.demo import seed, urls
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Migrate, seed the press-release scenario, publish it, and serve everything."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

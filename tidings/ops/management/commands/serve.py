@@ -7,15 +7,29 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
 from tidings.delivery.smtp import parse_listen
+from tidings.lib.commands import TidingsCommand
 from tidings.lib.stopping import StopFlag
 
 log = logging.getLogger("tidings.serve")
 
 
-class Command(BaseCommand):
+def port_taken(listen: str) -> str:
+    """Return why the address can't be listened on ("" when it can)."""
+    host, port = parse_listen(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return ""
+
+
+class Command(TidingsCommand):
     help = "Run everything: web server, SMTP server and workers, until Ctrl-C or SIGTERM."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -34,6 +48,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        # A port already taken (another `tidings serve`, say) stops everything at once, before
+        # any child starts only to fail and be restarted forever.
+        for what, listen, option in (
+            ("web", options["http"], "--http"),
+            ("SMTP", options["smtp"], "--smtp"),
+        ):
+            problem = port_taken(listen)
+            if problem:
+                raise CommandError(
+                    f"The {what} address {listen} is taken ({problem}): is Tidings already "
+                    f"running? Stop it, or choose another address with {option}."
+                )
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         # Children read the SMTP address from the environment so that the workers' default
@@ -64,13 +90,26 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Tidings is running: web http://{options['http']}/  SMTP {options['smtp']}"
         )
+        started = dict.fromkeys(children, time.monotonic())
+        quick_exits = dict.fromkeys(children, 0)
         try:
             while not stop.wait(1.0):
                 for name, child in list(children.items()):
-                    if child.poll() is not None:
-                        log.warning("%s exited with %s; restarting it", name, child.returncode)
-                        time.sleep(1)
-                        start(name)
+                    if child.poll() is None:
+                        continue
+                    # A child that keeps dying at once (a bad setting, a taken port) is not
+                    # restarted forever: three quick exits in a row stop everything.
+                    quick = time.monotonic() - started[name] < 10
+                    quick_exits[name] = quick_exits[name] + 1 if quick else 0
+                    if quick_exits[name] >= 3:
+                        raise CommandError(
+                            f"{name} exited with {child.returncode} three times in a row right "
+                            "after starting; stopping. Its messages above say why."
+                        )
+                    log.warning("%s exited with %s; restarting it", name, child.returncode)
+                    time.sleep(1)
+                    start(name)
+                    started[name] = time.monotonic()
         finally:
             for child in children.values():
                 if child.poll() is None:

@@ -1,11 +1,11 @@
 import logging
 
-from django.core.management.base import BaseCommand
+from tidings.lib.commands import TidingsCommand
 
 log = logging.getLogger("tidings.web")
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Run the web server (waitress) for the console, public pages and archive."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

@@ -2,15 +2,16 @@ import asyncio
 import logging
 import signal
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from tidings.lib.commands import TidingsCommand
 from tidings.ops.worker import ROLES, Worker
 
 log = logging.getLogger("tidings.worker")
 
 
-class Command(BaseCommand):
-    help = "Send queued mail, route received mail and run periodic jobs until SIGTERM or Ctrl-C."
+class Command(TidingsCommand):
+    help = "Send mail, route received mail, run periodic jobs (or --role some) until stopped."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument(

@@ -1,14 +1,20 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from tidings.accounts.models import Account
-from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
+from tidings.lib.commands import (
+    TidingsCommand,
+    add_json_flag,
+    as_command_error,
+    get_or_error,
+    output,
+)
 from tidings.subscribers.actions import subscribe
 from tidings.topics.models import Topic
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Subscribe addresses to topics (confirmed: the operator vouches for them)."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

@@ -1,12 +1,10 @@
-from django.core.management.base import BaseCommand
-
 from tidings.accounts.models import Account
-from tidings.lib.commands import get_or_error
+from tidings.lib.commands import TidingsCommand, get_or_error
 from tidings.subscribers.importer import export_subscribers
 from tidings.topics.models import Topic
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Write an account's subscribers as CSV: email, status, delivery_mode, topics, created."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]

@@ -1,12 +1,12 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tidings.accounts.models import Account
-from tidings.lib.commands import add_json_flag, get_or_error, output
+from tidings.lib.commands import TidingsCommand, add_json_flag, get_or_error, output
 from tidings.lib.spreadsheet import SafeWriter
 from tidings.subscribers.importer import import_subscribers, read_rows
 from tidings.topics.models import Topic
@@ -17,7 +17,7 @@ def count_lines(path: Path) -> int:
         return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = (
         "Subscribe the addresses in a CSV file (an 'email' column, or one address a line) to "
         "topics. Bad rows are reported with their line number; duplicates, suppressed and "

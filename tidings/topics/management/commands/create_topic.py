@@ -1,12 +1,17 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
 
 from tidings.accounts.models import Account
-from tidings.lib.commands import add_json_flag, as_command_error, get_or_error, output
+from tidings.lib.commands import (
+    TidingsCommand,
+    add_json_flag,
+    as_command_error,
+    get_or_error,
+    output,
+)
 from tidings.topics.actions import create_topic
 
 
-class Command(BaseCommand):
+class Command(TidingsCommand):
     help = "Create a topic in an account."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
