@@ -81,7 +81,7 @@ def make_key(path: Path) -> bytes:
 @pytest.fixture
 def key_dir(settings, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """A key directory for the mail domain and the lists domain; return their DNS records."""
-    monkeypatch.setattr(delivery_dkim, "KEY_DIR", str(tmp_path))
+    settings.DKIM_KEY_DIR = str(tmp_path)
     settings.DKIM_KEY_FILE = ""
     settings.DKIM_SELECTOR = "s2026"
     records = {}
@@ -144,7 +144,7 @@ def test_it_signs_a_bulletin_with_the_mail_domain_key(key_dir, settings, account
 
 
 def test_it_leaves_mail_unsigned_when_no_key_is_configured(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(delivery_dkim, "KEY_DIR", "")
+    settings.DKIM_KEY_DIR = ""
     settings.DKIM_KEY_FILE = ""
     message = b"From: a@tidings.localhost\r\nSubject: x\r\n\r\nbody\r\n"
     assert delivery_dkim.sign(message) == message

@@ -15,7 +15,6 @@ import pytest
 from tests.paths import SHARED
 from tests.smtp_helpers import tidings_smtpd
 from tidings.delivery.models import Send
-from tidings.inbound import conf as inbound_conf
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.router import route_one
 from tidings.lists import dmarc
@@ -82,7 +81,7 @@ def on_the_wire(raw: bytes) -> bytes:
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not here")
 def test_every_corpus_message_is_relayed_or_held_over_smtp(settings, wanabidii, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(inbound_conf, "SMTP_SENDER_MESSAGES_PER_MINUTE", 0)
+    settings.SMTP_SENDER_MESSAGES_PER_MINUTE = 0
     monkeypatch.setattr(dmarc, "txt_records", lambda name: [])
     MailingList.objects.filter(pk=wanabidii.pk).update(posting_policy=MailingList.OPEN_POSTING)
     messages = corpus_messages()

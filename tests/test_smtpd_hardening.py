@@ -10,7 +10,6 @@ from typing import BinaryIO
 import pytest
 
 from tests.smtp_helpers import tidings_smtpd
-from tidings.inbound.conf import SMTP_MAX_RECIPIENTS as MAX_RECIPIENTS
 from tidings.inbound.models import InboundMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -114,7 +113,10 @@ def test_it_answers_452_past_the_recipient_limit(settings, wanabidii):  # type: 
     with tidings_smtpd(settings) as port, smtplib.SMTP("127.0.0.1", port) as client:
         client.ehlo()
         client.docmd("MAIL FROM:<alice@example.com>")
-        codes = [client.docmd(f"RCPT TO:<{wanabidii.address}>")[0] for _ in range(MAX_RECIPIENTS)]
+        codes = [
+            client.docmd(f"RCPT TO:<{wanabidii.address}>")[0]
+            for _ in range(settings.SMTP_MAX_RECIPIENTS)
+        ]
         code, reply = client.docmd(f"RCPT TO:<{wanabidii.address}>")
     assert set(codes) == {250}
     assert (code, reply[:5]) == (452, b"4.5.3")

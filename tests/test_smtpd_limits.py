@@ -16,7 +16,7 @@ from tests.smtp_helpers import free_port
 from tidings.delivery.smtp import CAPTURE_USERNAME
 from tidings.inbound import smtpd
 from tidings.inbound.actions import Received, store_messages
-from tidings.inbound.conf import limits
+from tidings.inbound.limits import limits
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.smtpd import make_controller, store_each_if_needed
 

@@ -15,7 +15,6 @@ from django.urls import reverse
 from tests.test_subscribe import queued_to
 from tidings.accounts.models import Account
 from tidings.subscribers import actions
-from tidings.subscribers import console_views as console
 from tidings.subscribers.import_jobs import process_one_import
 from tidings.subscribers.models import BounceEvent, ImportJob, Subscriber, Suppression
 from tidings.topics.actions import create_topic
@@ -72,10 +71,8 @@ def test_it_finds_addresses_by_their_start(victor, account: Account) -> None:  #
     assert b"user000@example.org" not in r.content
 
 
-def test_it_pages_by_address_without_counting(
-    victor, account: Account, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(console, "CONSOLE_PAGE_SIZE", 2)
+def test_it_pages_by_address_without_counting(victor, account: Account, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CONSOLE_PAGE_SIZE = 2
     add_many(account, 5)
     client = logged_in(victor)
     with CaptureQueriesContext(connection) as queries:

@@ -9,10 +9,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 
 from tests.test_watch_server import FeedServer, running_server, stub_resolve
 from tidings.bulletins.models import Bulletin
-from tidings.feeds import conf, fetch
+from tidings.feeds import fetch
 from tidings.feeds.models import Watch
 from tidings.feeds.poll import poll_watch
 from tidings.topics.models import Topic
@@ -53,8 +54,8 @@ def dripping(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     monkeypatch.setattr(fetch, "resolve", stub_resolve)
-    monkeypatch.setattr(conf, "ALLOW_HOSTS", {"feeds.test"})
-    monkeypatch.setattr(conf, "DEADLINE", 2)
+    monkeypatch.setattr(settings, "FEEDS_ALLOW_HOSTS", {"feeds.test"})
+    monkeypatch.setattr(settings, "FEEDS_DEADLINE", 2)
     yield f"http://feeds.test:{port}/slow.xml"
     stop.set()
     listener.close()

@@ -11,6 +11,7 @@ from email import message_from_bytes
 from email.policy import default
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
@@ -19,7 +20,7 @@ from tidings.accounts.models import Account, Membership
 from tidings.bulletins.actions import create_bulletin, preview_message, publish_bulletin
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.models import Delivery, Send
-from tidings.feeds import conf, poll
+from tidings.feeds import poll
 from tidings.feeds.models import Item, Watch
 from tidings.feeds.poll import PAGE_UPDATED, poll_due, poll_watch
 from tidings.ops.periodic import JOBS
@@ -327,7 +328,7 @@ def test_a_bulletin_with_two_topics_reaches_a_subscriber_of_both_once(
 def test_a_burst_of_new_items_is_held_for_review(
     feed_server: FeedServer, topic: Topic, bob: Subscriber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(conf, "MAX_AUTO_SEND", 1)
+    monkeypatch.setattr(settings, "FEEDS_MAX_AUTO_SEND", 1)
     watch = primed(feed_server, topic)
     renumbered = SNAPSHOTS[0].read_text().replace('<guid isPermaLink="true">', "<guid>v2:")
     feed_server.serve("/briefings.xml", renumbered.encode())

@@ -18,9 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.paths import SHARED
-from tidings.feeds import conf, fetch
+from tidings.feeds import fetch
 from tidings.feeds.fetch import FetchError, Refused
 
 FEEDS = SHARED / "corpus" / "feeds" / "realworld"
@@ -125,7 +126,7 @@ def stub_resolve(host: str, port: int) -> list[str]:
 def running_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedServer]:
     """Run the local feed server, allowed by name (feeds.test) and by nothing else."""
     monkeypatch.setattr(fetch, "resolve", stub_resolve)
-    monkeypatch.setattr(conf, "ALLOW_HOSTS", {"feeds.test"})
+    monkeypatch.setattr(settings, "FEEDS_ALLOW_HOSTS", {"feeds.test"})
     server = FeedServer()
     yield server
     server.close()
@@ -227,7 +228,7 @@ def test_it_connects_to_the_vetted_address_without_resolving_again(
 def test_it_refuses_a_response_over_the_size_limit(
     feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(conf, "MAX_BYTES", 1000)
+    monkeypatch.setattr(settings, "FEEDS_MAX_BYTES", 1000)
     url = feed_server.serve("/big.xml", b"<rss>" + b"x" * 5000, content_length=False)
     with pytest.raises(FetchError, match="over the 1000-byte limit"):
         fetch.fetch(url)
@@ -273,7 +274,7 @@ def tls_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Feed
     server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_side.load_cert_chain(cert, key)
     monkeypatch.setattr(fetch, "resolve", stub_resolve)
-    monkeypatch.setattr(conf, "ALLOW_HOSTS", {"feeds.test", "other.test"})
+    monkeypatch.setattr(settings, "FEEDS_ALLOW_HOSTS", {"feeds.test", "other.test"})
     server = FeedServer(tls=server_side)
     server.ca = cert  # type: ignore[attr-defined]
     yield server

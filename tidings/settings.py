@@ -154,6 +154,8 @@ DELIVERY_MAX_AGE_SECONDS = env_int("TIDINGS_DELIVERY_MAX_AGE_HOURS", 72) * 3600
 DKIM_KEY_FILE = env_str("TIDINGS_DKIM_KEY_FILE", "")
 DKIM_SELECTOR = env_str("TIDINGS_DKIM_SELECTOR", "tidings")
 DKIM_DOMAIN = env_str("TIDINGS_DKIM_DOMAIN", MAIL_DOMAIN)
+# A folder of `<domain>.pem` private keys: each message is signed for the domain it speaks for.
+DKIM_KEY_DIR = env_str("TIDINGS_DKIM_KEY_DIR", "")
 
 LOGGING = {
     "version": 1,
@@ -166,6 +168,15 @@ LOGGING = {
 }
 
 # --- subscribers ---
+# Largest CSV the console accepts for an import (bigger files: `tidings import-subscribers`).
+IMPORT_MAX_BYTES = env_int("TIDINGS_IMPORT_MAX_BYTES", 200_000_000)
+# A running import whose progress has not moved for this long is claimed by another worker.
+IMPORT_STALE_SECONDS = env_int("TIDINGS_IMPORT_STALE_SECONDS", 600)
+# PostgreSQL imports lock what they reference once a chunk and skip the per-row foreign-key
+# triggers when the database role may (see importer._skip_fk_checks); false keeps the triggers.
+IMPORT_SKIP_FK_CHECKS = env_bool("TIDINGS_IMPORT_SKIP_FK_CHECKS", True)
+# Rows a page of the console's subscriber and suppression lists.
+CONSOLE_PAGE_SIZE = env_int("TIDINGS_CONSOLE_PAGE_SIZE", 50)
 # Public subscribe form: requests per client IP per hour (429 beyond), and per address per hour
 # (silently dropped beyond, so that the answer never tells whether an address is known).
 SUBSCRIBE_RATE_PER_IP = env_int("TIDINGS_SUBSCRIBE_RATE_PER_IP", 20)
@@ -175,6 +186,45 @@ CONFIRM_MAIL_INTERVAL = env_int("TIDINGS_CONFIRM_MAIL_INTERVAL", 900)
 # Temporary bounces: this many within the window suppress the address.
 BOUNCE_SOFT_THRESHOLD = env_int("TIDINGS_BOUNCE_SOFT_THRESHOLD", 3)
 BOUNCE_SOFT_WINDOW_DAYS = env_int("TIDINGS_BOUNCE_SOFT_WINDOW_DAYS", 14)
+
+# --- feeds and page watches ---
+# Host names (exact, case-insensitive) that may resolve to private or loopback addresses:
+# an operator's own intranet feed server. Comma-separated. Everything else private is refused.
+FEEDS_ALLOW_HOSTS = {
+    h.strip().lower().rstrip(".")
+    for h in env_str("TIDINGS_FEEDS_ALLOW_HOSTS", "").split(",")
+    if h.strip()
+}
+# A response longer than this many bytes is refused (reading stops there).
+FEEDS_MAX_BYTES = env_int("TIDINGS_FEEDS_MAX_BYTES", 5 * 1024 * 1024)
+# Seconds for connecting and for each read.
+FEEDS_TIMEOUT = env_int("TIDINGS_FEEDS_TIMEOUT", 15)
+# Seconds a whole fetch may take, redirects and all, however the server paces its bytes (one
+# byte every few seconds would otherwise hold a poll for days); the connection is cut then.
+FEEDS_DEADLINE = env_int("TIDINGS_FEEDS_DEADLINE", 30)
+# More new items than this in one poll of an auto-send feed are held as drafts for review.
+FEEDS_MAX_AUTO_SEND = env_int("TIDINGS_FEEDS_MAX_AUTO_SEND", 5)
+# Seconds between two polls of the same watch by the worker's periodic job.
+FEEDS_POLL_EVERY = env_int("TIDINGS_FEEDS_POLL_EVERY", 600)
+FEEDS_USER_AGENT = env_str("TIDINGS_FEEDS_USER_AGENT", "Tidings feed watcher")
+
+# --- the SMTP server's limits ---
+# Recipients one message may name (452 past it); RFC 5321 asks servers to take at least 100.
+SMTP_MAX_RECIPIENTS = env_int("TIDINGS_SMTP_MAX_RECIPIENTS", 100)
+# Open connections from one client address (421 past it); Postfix's default is 50 too. The
+# delivery worker relays captured mail over TIDINGS_SMTP_CONNECTIONS connections per process.
+SMTP_MAX_CONNECTIONS_PER_IP = env_int("TIDINGS_SMTP_MAX_CONNECTIONS_PER_IP", 50)
+# Transactions one envelope sender may start per minute (450 past it; 0: no limit). Sessions
+# logged in with the capture secret (Tidings' own worker) are not counted.
+SMTP_SENDER_MESSAGES_PER_MINUTE = env_int("TIDINGS_SMTP_SENDER_MESSAGES_PER_MINUTE", 120)
+# Transactions one client network (an IPv4 address, an IPv6 /64) may start per minute (451
+# past it; 0: no limit), whatever envelope senders it names. The capture login is not counted,
+# nor are the TIDINGS_SMTP_UNLIMITED_CLIENTS networks: the MX in front of Tidings, which hands
+# over all inbound mail from one address.
+SMTP_CLIENT_MESSAGES_PER_MINUTE = env_int("TIDINGS_SMTP_CLIENT_MESSAGES_PER_MINUTE", 300)
+SMTP_UNLIMITED_CLIENTS = env_str("TIDINGS_SMTP_UNLIMITED_CLIENTS", "127.0.0.0/8, ::1")
+# Most messages committed in one transaction (group commit).
+SMTP_COMMIT_BATCH = env_int("TIDINGS_SMTP_COMMIT_BATCH", 500)
 
 # --- archive ---
 # Security headers (Content-Security-Policy, nosniff) on every page under /lists/, /bulletins/
@@ -193,6 +243,11 @@ DNS_SERVERS = env_str("TIDINGS_DNS_SERVERS", "")
 DNS_TIMEOUT = env_int("TIDINGS_DNS_TIMEOUT", 3)
 
 # --- lists ---
+# How long a join or leave confirmation stays valid, and an owner's invitation.
+LIST_CONFIRM_DAYS = env_int("TIDINGS_LIST_CONFIRM_DAYS", 7)
+LIST_INVITE_DAYS = env_int("TIDINGS_LIST_INVITE_DAYS", 30)
+# Held posts nobody moderated are dropped (and their authors told) after this many days.
+LIST_HOLD_DAYS = env_int("TIDINGS_LIST_HOLD_DAYS", 14)
 # Seconds to wait for a DMARC policy lookup (_dmarc.<domain> TXT) before relaying unchanged.
 LISTS_DMARC_DNS_TIMEOUT = env_int("TIDINGS_LISTS_DMARC_DNS_TIMEOUT", 3)
 # Parsing limits of received mail: a message nested deeper or with more parts than this is held

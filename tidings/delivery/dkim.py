@@ -24,11 +24,6 @@ from pathlib import Path
 import dkim
 from django.conf import settings
 
-from tidings.lib.env import env_str
-
-# A folder of `<domain>.pem` private keys.
-KEY_DIR = env_str("TIDINGS_DKIM_KEY_DIR", "")
-
 # What a receiver must see unchanged: the author, what the message is, and how to leave.
 SIGNED_HEADERS = [
     b"From", b"To", b"Subject", b"Date", b"Message-ID", b"MIME-Version", b"Content-Type",
@@ -46,8 +41,9 @@ def _key(path: str) -> bytes:
 
 def key_for(domain: str) -> bytes | None:
     """Return the private key that signs for domain, or None if there is none."""
-    if KEY_DIR and "/" not in domain and not domain.startswith("."):
-        path = Path(KEY_DIR) / f"{domain}.pem"
+    key_dir = settings.DKIM_KEY_DIR
+    if key_dir and "/" not in domain and not domain.startswith("."):
+        path = Path(key_dir) / f"{domain}.pem"
         if path.is_file():
             return _key(str(path))
     if settings.DKIM_KEY_FILE and domain == settings.DKIM_DOMAIN.lower():
@@ -79,7 +75,7 @@ def signing_domain(message: bytes) -> str:
 
 def sign(message: bytes) -> bytes:
     """Return the message with a DKIM-Signature header, or unchanged if it has no key."""
-    if not KEY_DIR and not settings.DKIM_KEY_FILE:
+    if not settings.DKIM_KEY_DIR and not settings.DKIM_KEY_FILE:
         return message  # no key at all: spare the worker a header parse per recipient
     domain = signing_domain(message)
     key = key_for(domain)

@@ -21,9 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from tidings.feeds import conf
+from django.conf import settings
 
 REDIRECTS = {301, 302, 303, 307, 308}
+# Redirects one fetch follows at most.
+MAX_REDIRECTS = 5
 
 
 class FetchError(Exception):
@@ -109,7 +111,7 @@ def vet(url: str) -> tuple[str, str, int, list[str]]:
         addresses = resolve(host, port)
     if not addresses:
         raise FetchError(f"{host} has no address.")
-    if host.lower() not in conf.ALLOW_HOSTS:
+    if host.lower() not in settings.FEEDS_ALLOW_HOSTS:
         for address in addresses:
             if not is_public(address):
                 raise Refused(
@@ -161,7 +163,9 @@ def _read(resp: http.client.HTTPResponse, limit: int, deadline: float) -> bytes:
     size = 0
     while True:
         if time.monotonic() > deadline:
-            raise FetchError(f"The server took over {conf.DEADLINE} seconds to send the response.")
+            raise FetchError(
+                f"The server took over {settings.FEEDS_DEADLINE} seconds to send the response."
+            )
         chunk = resp.read1(min(65536, limit + 1 - size))
         if not chunk:
             break
@@ -189,8 +193,10 @@ def _request(url: str, headers: dict[str, str], deadline: float) -> Response:
     cls = _TLSConnection if scheme == "https" else _Connection
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise FetchError(f"Gave up on {url}: the fetch took over {conf.DEADLINE} seconds.")
-    conn = cls(host, port, addresses, timeout=min(conf.TIMEOUT, remaining))
+        raise FetchError(
+            f"Gave up on {url}: the fetch took over {settings.FEEDS_DEADLINE} seconds."
+        )
+    conn = cls(host, port, addresses, timeout=min(settings.FEEDS_TIMEOUT, remaining))
     # The hard deadline: whatever the socket is waiting for (headers dripping in, a body one
     # byte at a time), it is cut when the time is up.
     watchdog = threading.Timer(remaining, _cut, args=(conn,))
@@ -202,12 +208,14 @@ def _request(url: str, headers: dict[str, str], deadline: float) -> Response:
         status = resp.status
         got = {name.lower(): value for name, value in resp.getheaders()}
         body = (
-            b"" if status in REDIRECTS or status == 304 else _read(resp, conf.MAX_BYTES, deadline)
+            b""
+            if status in REDIRECTS or status == 304
+            else _read(resp, settings.FEEDS_MAX_BYTES, deadline)
         )
     except (OSError, http.client.HTTPException, ValueError) as exc:
         if time.monotonic() >= deadline:
             raise FetchError(
-                f"Gave up on {url}: the fetch took over {conf.DEADLINE} seconds."
+                f"Gave up on {url}: the fetch took over {settings.FEEDS_DEADLINE} seconds."
             ) from None
         raise FetchError(f"Cannot fetch {url}: {exc or type(exc).__name__}") from None
     finally:
@@ -219,7 +227,7 @@ def _request(url: str, headers: dict[str, str], deadline: float) -> Response:
 def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Response:
     """GET `url` (conditionally when validators are given); return a 200 or 304 response."""
     headers = {
-        "User-Agent": conf.USER_AGENT,
+        "User-Agent": settings.FEEDS_USER_AGENT,
         "Accept": "application/rss+xml, application/atom+xml, application/xml, text/xml, "
         "text/html;q=0.9, */*;q=0.8",
         "Accept-Encoding": "identity",
@@ -228,8 +236,8 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Response:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    deadline = time.monotonic() + conf.DEADLINE
-    for _hop in range(conf.MAX_REDIRECTS + 1):
+    deadline = time.monotonic() + settings.FEEDS_DEADLINE
+    for _hop in range(MAX_REDIRECTS + 1):
         response = _request(url, headers, deadline)
         if response.status not in REDIRECTS:
             break
@@ -238,7 +246,7 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Response:
             raise FetchError(f"HTTP {response.status} redirect without a Location.")
         url = urljoin(url, location)
     else:
-        raise FetchError(f"More than {conf.MAX_REDIRECTS} redirects.")
+        raise FetchError(f"More than {MAX_REDIRECTS} redirects.")
     if response.status not in (200, 304):
         raise FetchError(f"HTTP {response.status} from {url}.")
     return response

@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import feedparser
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -29,7 +30,6 @@ from django.utils import timezone
 
 from tidings.bulletins.actions import create_bulletin, send_bulletin
 from tidings.bulletins.models import Bulletin
-from tidings.feeds import conf
 from tidings.feeds.actions import notify_reviewers
 from tidings.feeds.fetch import FetchError, Response, fetch
 from tidings.feeds.models import Item, Watch
@@ -291,7 +291,7 @@ def _poll_feed(watch: Watch, response: Response, result: PollResult) -> None:
     # A burst of new GUIDs is more likely a feed that renumbered its items than news: hold
     # them for review rather than mail subscribers a batch of old items.
     fresh = sum(1 for entry in entries if entry.guid not in known)
-    auto = watch.mode == Watch.AUTO_SEND and fresh <= conf.MAX_AUTO_SEND
+    auto = watch.mode == Watch.AUTO_SEND and fresh <= settings.FEEDS_MAX_AUTO_SEND
     if not watch.primed:
         # The first poll: what is already there is history, not news.
         Item.objects.bulk_create(
@@ -444,7 +444,7 @@ def poll_due(now: Any = None, limit: int = 50) -> int:
     """
     now = now or timezone.now()
     due = Q(last_checked_at__isnull=True) | Q(
-        last_checked_at__lte=now - timedelta(seconds=conf.POLL_EVERY)
+        last_checked_at__lte=now - timedelta(seconds=settings.FEEDS_POLL_EVERY)
     )
     watches = list(
         Watch.objects.filter(due, enabled=True)

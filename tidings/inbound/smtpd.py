@@ -25,7 +25,7 @@ from django.db import DataError, IntegrityError, connection, connections
 from tidings.delivery.smtp import CAPTURE_USERNAME
 from tidings.inbound import addresses
 from tidings.inbound.actions import Received, store_messages
-from tidings.inbound.conf import Limits, limits
+from tidings.inbound.limits import Limits, limits
 from tidings.lib.mail import normalize
 from tidings.lib.network import in_networks, network_of
 

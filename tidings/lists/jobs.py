@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
 from tidings.lib.periodic import periodic
-from tidings.lists import conf
 from tidings.lists.actions import wants_no_reply
 from tidings.lists.digests import send_due_digests
 from tidings.lists.models import ListMessage, MailingList
@@ -53,11 +53,11 @@ def summaries() -> int:
 
 def expire_held(now: datetime | None = None) -> int:
     """Drop posts held past TIDINGS_LIST_HOLD_DAYS and tell their authors; return how many."""
-    cutoff = (now or timezone.now()) - timedelta(days=conf.HOLD_DAYS)
+    cutoff = (now or timezone.now()) - timedelta(days=settings.LIST_HOLD_DAYS)
     old = ListMessage.objects.filter(status=ListMessage.HELD, created__lt=cutoff)
     expired = 0
     for record in old.select_related("mailing_list", "inbound").order_by("pk")[:1000]:
-        reason = f"Expired: nobody moderated it in {conf.HOLD_DAYS} days."
+        reason = f"Expired: nobody moderated it in {settings.LIST_HOLD_DAYS} days."
         # Conditional on "still held": a moderator acting now wins.
         if not ListMessage.objects.filter(pk=record.pk, status=ListMessage.HELD).update(
             status=ListMessage.EXPIRED,
@@ -67,7 +67,11 @@ def expire_held(now: datetime | None = None) -> int:
             continue
         expired += 1
         if not wants_no_reply(record):
-            context = {"subject": record.subject, "reason": record.reason, "days": conf.HOLD_DAYS}
+            context = {
+                "subject": record.subject,
+                "reason": record.reason,
+                "days": settings.LIST_HOLD_DAYS,
+            }
             send_notice(
                 record.mailing_list, [record.sender], "expired", context, auto="auto-replied"
             )

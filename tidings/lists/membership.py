@@ -20,7 +20,6 @@ from django.utils import timezone
 from tidings.lib.headers import validate_line
 from tidings.lib.mail import header_addresses, normalize
 from tidings.lib.tokens import BadToken, ExpiredToken
-from tidings.lists import conf
 from tidings.lists.models import MailingList, Member, MembershipRequest
 from tidings.lists.notices import send_notice
 from tidings.lists.rules import plain_text
@@ -101,9 +100,9 @@ def _send_confirmation(request: MembershipRequest, name: str, **context: object)
             "code": code,
             "confirm_url": confirm_url(request),
             "confirm_address": confirm_address(request),
-            "days": conf.INVITE_DAYS
+            "days": settings.LIST_INVITE_DAYS
             if request.action == MembershipRequest.INVITE
-            else conf.CONFIRM_DAYS,
+            else settings.LIST_CONFIRM_DAYS,
             **context,
         },
         reply_to=confirm_address(request),
@@ -187,7 +186,11 @@ def pending_request(mailing_list: MailingList, pk: int) -> MembershipRequest:
         raise BadToken("This link is not valid.")
     if request.done is not None:
         raise BadToken("This request was already confirmed.")
-    days = conf.INVITE_DAYS if request.action == MembershipRequest.INVITE else conf.CONFIRM_DAYS
+    days = (
+        settings.LIST_INVITE_DAYS
+        if request.action == MembershipRequest.INVITE
+        else settings.LIST_CONFIRM_DAYS
+    )
     if request.created < timezone.now() - timedelta(days=days):
         raise ExpiredToken("This link has expired; please ask again.")
     return request

@@ -7,7 +7,6 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from tidings.accounts.models import Membership
-from tidings.lists import conf
 from tidings.lists.models import ListMessage, MailingList
 from tidings.lists.notices import send_notice
 
@@ -40,5 +39,5 @@ def notify_moderators(record: ListMessage) -> None:
         mailing_list,
         moderator_addresses(mailing_list),
         "held",
-        {"record": record, "queue_url": queue_url(mailing_list), "days": conf.HOLD_DAYS},
+        {"record": record, "queue_url": queue_url(mailing_list), "days": settings.LIST_HOLD_DAYS},
     )

@@ -24,7 +24,6 @@ from tidings.accounts.access import account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.lib.spreadsheet import SafeWriter
 from tidings.subscribers import actions, import_jobs
-from tidings.subscribers.conf import CONSOLE_PAGE_SIZE
 from tidings.subscribers.forms import ImportForm, SearchForm, SuppressionForm
 from tidings.subscribers.importer import export_rows
 from tidings.subscribers.models import BounceEvent, ImportJob, Subscriber, Suppression
@@ -39,7 +38,7 @@ def keyset_page(
     rows: QuerySet[Any], prefix: str, after: str, size: int = 0
 ) -> tuple[list[Any], str | None]:
     """Return a page of rows ordered by email, from after (exclusive), and the next cursor."""
-    size = size or CONSOLE_PAGE_SIZE
+    size = size or settings.CONSOLE_PAGE_SIZE
     if prefix:
         # A range on the (account, email) index, not LIKE: it stays an index scan everywhere.
         rows = rows.filter(email__gte=prefix, email__lt=prefix + TOP)

@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from tidings.accounts.models import Account
 from tidings.lib.spreadsheet import SafeWriter
-from tidings.subscribers.conf import IMPORT_MAX_BYTES, IMPORT_STALE_SECONDS
 from tidings.subscribers.importer import import_subscribers, read_rows
 from tidings.subscribers.models import ImportJob
 from tidings.topics.models import Topic
@@ -61,9 +60,10 @@ def queue_import(
         raise ValidationError("Choose at least one topic.")
     if any(t.account_id != account.pk for t in topics):
         raise ValidationError("Every topic must belong to the account.")
-    if size > IMPORT_MAX_BYTES:
+    if size > settings.IMPORT_MAX_BYTES:
         raise ValidationError(
-            f"The file is larger than {IMPORT_MAX_BYTES // 1_000_000} MB; split it, or use "
+            f"The file is larger than {settings.IMPORT_MAX_BYTES // 1_000_000} MB; split it, "
+            "or use "
             "`tidings import-subscribers`."
         )
     with transaction.atomic():
@@ -88,7 +88,7 @@ def queue_import(
 def claim_import() -> ImportJob | None:
     """Claim the oldest queued job, or one whose worker stopped; None if there is none."""
     now = timezone.now()
-    stale = now - timedelta(seconds=IMPORT_STALE_SECONDS)
+    stale = now - timedelta(seconds=settings.IMPORT_STALE_SECONDS)
     claimable = Q(state=ImportJob.QUEUED) | Q(state=ImportJob.RUNNING, heartbeat_at__lt=stale)
     for job in ImportJob.objects.filter(claimable).order_by("created")[:5]:
         claimed = (

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from email_validator import EmailNotValidError, validate_email
@@ -24,7 +25,6 @@ from email_validator import EmailNotValidError, validate_email
 from tidings.accounts.models import Account
 from tidings.lib.spreadsheet import SafeWriter, unquote_cell
 from tidings.subscribers.actions import send_confirmation
-from tidings.subscribers.conf import IMPORT_SKIP_FK_CHECKS
 from tidings.subscribers.models import Subscriber, Subscription, Suppression
 from tidings.topics.models import Topic
 
@@ -281,7 +281,7 @@ def _skip_fk_checks(cursor: Any, account: Account, topics: list[Topic]) -> bool:
     session_replication_role (a superuser, or GRANT SET ON PARAMETER); otherwise the triggers
     stay on and the import is only slower. Returns whether they were turned off.
     """
-    if not IMPORT_SKIP_FK_CHECKS:
+    if not settings.IMPORT_SKIP_FK_CHECKS:
         return False
     account_table = Account._meta.db_table
     cursor.execute(

@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 
 from tidings.delivery.smtp import parse_listen
-from tidings.inbound.conf import limits
+from tidings.inbound.limits import limits
 from tidings.inbound.smtpd import make_controller
 from tidings.lib.commands import TidingsCommand
 from tidings.lib.stopping import StopFlag
