@@ -192,7 +192,7 @@ def statements(client: Client, url: str, email: str, topics: list[Topic]) -> lis
     """Return the SQL a subscribe request ran, with its values blanked out."""
     with CaptureQueriesContext(connection) as queries:
         post(client, url, email, topics)
-    blank = re.compile(r"'(?:[^']|'')*'|\"s\d+_x\d+\"|\b\d+\b")
+    blank = re.compile(r"'(?:[^']|'')*'|\"s\d+_x\d+\"|\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b")
     return [blank.sub("?", q["sql"]) for q in queries.captured_queries]
 
 

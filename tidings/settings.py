@@ -177,8 +177,9 @@ IMPORT_STALE_SECONDS = env_int("TIDINGS_IMPORT_STALE_SECONDS", 600)
 IMPORT_SKIP_FK_CHECKS = env_bool("TIDINGS_IMPORT_SKIP_FK_CHECKS", True)
 # Rows a page of the console's subscriber and suppression lists.
 CONSOLE_PAGE_SIZE = env_int("TIDINGS_CONSOLE_PAGE_SIZE", 50)
-# Public subscribe form: requests per client IP per hour (429 beyond), and per address per hour
-# (silently dropped beyond, so that the answer never tells whether an address is known).
+# Public subscribe form (and list join and leave): requests per client network (an IPv4 address,
+# an IPv6 /64) per hour (429 beyond), and per address per hour (silently dropped beyond, so
+# that the answer never tells whether an address is known).
 SUBSCRIBE_RATE_PER_IP = env_int("TIDINGS_SUBSCRIBE_RATE_PER_IP", 20)
 SUBSCRIBE_RATE_PER_ADDRESS = env_int("TIDINGS_SUBSCRIBE_RATE_PER_ADDRESS", 5)
 # At most one confirmation mail per address per this many seconds.

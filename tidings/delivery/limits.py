@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from tidings.lib.ratelimit import Buckets, Rule
 
 
 def parse_limits(value: str) -> dict[str, float]:
@@ -22,30 +22,17 @@ def parse_limits(value: str) -> dict[str, float]:
 
 
 class RateLimiter:
-    """Token buckets holding one second's worth of messages per limited domain."""
+    """Token buckets holding one second's worth of messages per limited domain (and "*").
+
+    A message takes a token from its domain's bucket and from the relay's, or from neither:
+    a message the relay's bucket refuses spends none of its domain's."""
 
     def __init__(self, limits: dict[str, float]) -> None:
         self.limits = limits
-        self.tokens: dict[str, float] = {}
-        self.stamps: dict[str, float] = {}
-
-    def _take(self, key: str) -> bool:
-        rate = self.limits.get(key)
-        if rate is None:
-            return True
-        now = time.monotonic()
-        tokens = self.tokens.get(key, rate) + (now - self.stamps.get(key, now)) * rate
-        self.stamps[key] = now
-        tokens = min(tokens, rate)
-        if tokens < 1:
-            self.tokens[key] = tokens
-            return False
-        self.tokens[key] = tokens - 1
-        return True
+        self.buckets = Buckets({key: Rule(rate) for key, rate in limits.items()})
 
     def allow(self, address: str) -> bool:
         """Return whether a message to address may go now (and count it if so)."""
         if not self.limits:
             return True
-        domain = address.rpartition("@")[2].lower()
-        return self._take(domain) and self._take("*")
+        return self.buckets.allow(address.rpartition("@")[2].lower(), "*")

@@ -12,7 +12,7 @@ import asyncio
 import hmac
 import logging
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from tidings.inbound.actions import Received, store_messages
 from tidings.inbound.limits import Limits, limits
 from tidings.lib.mail import normalize
 from tidings.lib.network import in_networks, network_of
+from tidings.lib.ratelimit import Buckets, Rule
 
 log = logging.getLogger("tidings.smtpd")
 
@@ -152,29 +153,9 @@ def store_each_if_needed(batch: list[Received]) -> Sequence[int | BaseException]
     return results
 
 
-class SenderRate:
-    """Count the transactions each key (an envelope sender, a client network) started in the
-    last minute."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.seen: defaultdict[str, deque[float]] = defaultdict(deque)
-        self.swept = time.monotonic()
-
-    def allow(self, sender: str) -> bool:
-        if self.per_minute <= 0:
-            return True
-        now = time.monotonic()
-        if now - self.swept > 60:  # forget senders not seen for a minute
-            self.seen = defaultdict(deque, {k: v for k, v in self.seen.items() if v[-1] > now - 60})
-            self.swept = now
-        times = self.seen[sender]
-        while times and times[0] <= now - 60:
-            times.popleft()
-        if len(times) >= self.per_minute:
-            return False
-        times.append(now)
-        return True
+def per_minute(limit: int) -> Buckets:
+    """Buckets letting `limit` transactions a minute through per key (0: no limit)."""
+    return Buckets(default=Rule(limit, 60.0) if limit > 0 else None)
 
 
 class LocalAddresses:
@@ -223,8 +204,8 @@ class Handler:
         self.writer = Database("write")
         self.commits = GroupCommit(self.writer, self.limits.commit_batch)
         self.local = LocalAddresses(self.reader)
-        self.senders = SenderRate(self.limits.sender_messages_per_minute)
-        self.clients = SenderRate(self.limits.client_messages_per_minute)
+        self.senders = per_minute(self.limits.sender_messages_per_minute)
+        self.clients = per_minute(self.limits.client_messages_per_minute)
         self.connections: defaultdict[str, int] = defaultdict(int)
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from tidings.accounts.models import Account
 from tidings.delivery.actions import send_message
 from tidings.lib.headers import validate_line
 from tidings.lib.mail import normalize
+from tidings.lib.ratelimit import Rule, refill, take, wait_for_token
 from tidings.lib.tokens import BadToken, ExpiredToken, make_token, read_token, sign_id
 from tidings.subscribers.mail import notice
 from tidings.subscribers.models import (
@@ -120,33 +122,32 @@ def set_topics(subscriber: Subscriber, topics: list[Topic]) -> None:
 
 
 def allow(key: str, limit: int, window: int) -> bool:
-    """Count one attempt against key; return False if the window's limit was already reached."""
+    """Count one event against key: at most `limit` at once and `limit` per `window` seconds
+    after that (a token bucket in the database, shared by every process); False when refused."""
+    rule = Rule(limit, window)
     now = timezone.now()
     with transaction.atomic():
         try:
             throttle, created = Throttle.objects.select_for_update().get_or_create(
-                key=key, defaults={"window_start": now, "count": 1}
+                key=key, defaults={"stamp": now, "tokens": limit - 1}
             )
         except IntegrityError:  # another process created it between our get and create
             throttle, created = Throttle.objects.select_for_update().get(key=key), False
         if created:
-            return True
-        if throttle.window_start <= now - timedelta(seconds=window):
-            Throttle.objects.filter(pk=throttle.pk).update(window_start=now, count=1)
-            return True
-        if throttle.count >= limit:
-            return False
-        Throttle.objects.filter(pk=throttle.pk).update(count=F("count") + 1)
-        return True
+            return limit >= 1
+        ok, left = take(throttle.tokens, (now - throttle.stamp).total_seconds(), rule)
+        Throttle.objects.filter(pk=throttle.pk).update(tokens=left, stamp=now)
+        return ok
 
 
-def seconds_until_allowed(key: str, window: int) -> int:
-    """Return how long until key's window starts over (at least 1): a Retry-After value."""
-    start = Throttle.objects.filter(key=key).values_list("window_start", flat=True).first()
-    if start is None:
+def seconds_until_allowed(key: str, limit: int, window: int) -> int:
+    """Return how long until key may have one more event (at least 1): a Retry-After value."""
+    row = Throttle.objects.filter(key=key).values_list("tokens", "stamp").first()
+    if row is None:
         return 1
-    left = (start + timedelta(seconds=window) - timezone.now()).total_seconds()
-    return max(1, int(left) + 1)
+    rule = Rule(limit, window)
+    tokens = refill(row[0], (timezone.now() - row[1]).total_seconds(), rule)
+    return max(1, math.ceil(wait_for_token(tokens, rule)))
 
 
 # --- suppression -------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from tidings.subscribers.models import Throttle
 
 @periodic("subscribers.throttles", every=3600)
 def forget_old_throttles() -> None:
-    """Delete rate-limit counters whose window ended long ago."""
-    Throttle.objects.filter(window_start__lt=timezone.now() - timedelta(days=1)).delete()
+    """Delete rate-limit buckets nobody has touched for a day (full again long since)."""
+    Throttle.objects.filter(stamp__lt=timezone.now() - timedelta(days=1)).delete()
 
 
 @periodic("subscribers.imports", every=5)

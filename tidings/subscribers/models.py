@@ -196,14 +196,15 @@ class BounceEvent(models.Model):
 
 
 class Throttle(models.Model):
-    """A fixed-window counter for rate limits shared by every web process."""
+    """A token bucket shared by every web process (lib.ratelimit's arithmetic): the tokens it
+    held at `stamp`."""
 
     key = models.CharField(max_length=200, unique=True)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+    stamp = models.DateTimeField()
+    tokens = models.FloatField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.count}"
+        return f"{self.key}: {self.tokens:.1f}"
 
 
 class ImportJob(models.Model):

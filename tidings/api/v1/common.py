@@ -44,7 +44,7 @@ class BearerToken(HttpBearer):
             # Counted in the database, so every web process shares one budget per token.
             key = f"api-token:{found.pk}"
             if not allow(key, limit, 60):
-                raise TooManyRequests(seconds_until_allowed(key, 60))
+                raise TooManyRequests(seconds_until_allowed(key, limit, 60))
         return found
 
 
