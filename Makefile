@@ -7,7 +7,7 @@ PG_URL ?= postgres://root@127.0.0.1:5432/tidings
 # Tests keep their SQLite file and secrets apart from the demo's data.
 TEST_ENV := TIDINGS_DATA_DIR=$(CURDIR)/data/test
 
-.PHONY: install demo serve test lint test-sqlite test-postgres clean axe
+.PHONY: install demo serve test test-fast lint test-sqlite test-postgres clean axe
 
 $(BIN)/tidings: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,20 @@ axe:
 	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/axe/node_modules ]; then \
 		npm ci --prefix tests/axe --silent --no-audit --no-fund; fi
 
+# Tests run in parallel (pytest-xdist): most of them wait on sockets and processes, so three
+# processes keep two cores busy. WORKERS=1 runs them one after another.
+WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS)
+
 test-sqlite: install axe
-	$(TEST_ENV) $(BIN)/python -m pytest -q
+	$(TEST_ENV) $(PYTEST)
 
 test-postgres: install axe
-	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PYTEST)
+
+# The inner loop: everything but the slow end-to-end tests, on SQLite.
+test-fast: install
+	$(TEST_ENV) $(PYTEST) -m "not slow"
 
 test: lint test-sqlite test-postgres
 

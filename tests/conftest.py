@@ -21,6 +21,34 @@ from tidings.topics.models import Topic
 # A DNS server on loopback for DKIM, SPF and DMARC records (the dns_zone fixture).
 pytest_plugins = ["tests.dns_server"]
 
+# The modules whose tests take seconds each: real `tidings` processes, kills, external checkers
+# (SpamAssassin, the Nu HTML Checker, axe), property-based API runs, whole corpora. They and
+# every browser test are marked slow; `make test-fast` leaves them out.
+SLOW_MODULES = {
+    "test_processes",
+    "test_cli",
+    "test_crash_safety",
+    "test_smtpd_crash",
+    "test_secrets_and_files",
+    "test_data_safety",
+    "test_spamassassin",
+    "test_html_checks",
+    "test_axe",
+    "test_api_schema",
+    "test_lists_corpus",
+    "test_mbox",
+    "test_watch_limits",
+    "test_worker_roles",
+    "test_worker_outage",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if module in SLOW_MODULES or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def account(db: None) -> Account:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,6 +14,10 @@ from tidings.lib.env import env_bool, env_int, env_str, private_dir, secret
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("TIDINGS_DATA_DIR", str(Path.cwd() / "data"))).resolve()
+# Under pytest-xdist each test process keeps its own data: its SQLite test file, keys, uploads
+# (not the processes a test starts, which get the data dir they are given).
+if os.environ.get("PYTEST_XDIST_WORKER") and "pytest" in sys.modules:
+    DATA_DIR = DATA_DIR / os.environ["PYTEST_XDIST_WORKER"]
 
 SECRET_KEY = secret("TIDINGS_SECRET_KEY", DATA_DIR, "secret_key")
 DEBUG = env_bool("TIDINGS_DEBUG", False)
