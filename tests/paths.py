@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+# Screenshots and traces the browser tests leave for a person to look at.
+ARTIFACTS = TESTS / "artifacts"
 
 
 def _shared() -> Path:

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from tests.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
+from tests.api.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
 from tidings.accounts.models import Account
 from tidings.api.actions import create_token, hash_secret, revoke_token
 from tidings.api.models import ApiToken

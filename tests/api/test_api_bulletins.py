@@ -9,7 +9,7 @@ from email.policy import default
 import pytest
 from django.utils import timezone
 
-from tests.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
+from tests.api.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
 from tidings.accounts.models import Account, SenderIdentity
 from tidings.bulletins.actions import create_bulletin
 from tidings.bulletins.models import Bulletin

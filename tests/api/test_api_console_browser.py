@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 
+from tests.paths import ARTIFACTS
 from tidings.accounts.models import Account
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
 @pytest.mark.browser

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
+from tests.api.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
 from tidings.accounts.models import Account
 from tidings.lists.actions import create_list
 from tidings.lists.models import MailingList, Member

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
+from tests.api.test_api_base import Api, ApiFactory, api, api_as, other_api  # noqa: F401
 from tidings.accounts.models import Account
 from tidings.delivery.models import Delivery, Send
 from tidings.subscribers.actions import subscribe

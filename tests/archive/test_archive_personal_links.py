@@ -14,8 +14,8 @@ from email.policy import default
 import pytest
 from django.test import Client
 
+from tests.e2e.test_chain import BODY, PUBLISHED, TITLE
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
-from tests.test_chain import BODY, PUBLISHED, TITLE
 from tidings.archive.actions import archive_post
 from tidings.archive.models import Post
 from tidings.archive.personal import REMOVED, neutralize_html, neutralize_text

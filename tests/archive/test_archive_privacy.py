@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_archive_threads import mail
+from tests.archive.test_archive_threads import mail
 from tidings.accounts.models import Account
 from tidings.archive.actions import archive_post
 from tidings.archive.importer import import_mbox

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_archive import parse, post_url, press_release
+from tests.archive.test_archive import parse, post_url, press_release
 from tidings.archive.actions import archive_post
 from tidings.archive.models import Post
 from tidings.archive.render import render_text, sanitize_mail_html

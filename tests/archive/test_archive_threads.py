@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
-from tests.test_archive import parse
+from tests.archive.test_archive import parse
 from tidings.archive.actions import add_comment, archive_post
 from tidings.archive.models import Month, Post
 from tidings.lists.models import MailingList

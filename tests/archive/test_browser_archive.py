@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_archive import press_release
+from tests.archive.test_archive import press_release
+from tests.paths import ARTIFACTS
 from tidings.archive.actions import archive_post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
 def test_it_lets_a_reader_comment_on_a_post(page, live_server, wanabidii):  # type: ignore[no-untyped-def]
@@ -30,7 +30,7 @@ def test_it_lets_a_reader_comment_on_a_post(page, live_server, wanabidii):  # ty
 def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabidii):  # type: ignore[no-untyped-def]
     from django.contrib.auth.models import User
 
-    from tests.test_archive_threads import mail
+    from tests.archive.test_archive_threads import mail
     from tidings.lists.models import MailingList
 
     MailingList.objects.filter(pk=wanabidii.pk).update(comment_moderation=MailingList.HELD)
@@ -90,7 +90,7 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
 def test_it_walks_a_topics_archive_and_searches_the_account(page, live_server, account, topic):  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
-    from tests.test_bulletin_web_copy import bulletin
+    from tests.archive.test_bulletin_web_copy import bulletin
 
     bulletin(account, topic, "Migration Talks", datetime(2015, 12, 1, 17, 38, tzinfo=UTC))
     bulletin(account, topic, "Climate Remarks", datetime(2015, 11, 20, 15, tzinfo=UTC))

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_archive import comment_data, post_url, press_release
+from tests.archive.test_archive import comment_data, post_url, press_release
 from tidings.archive.actions import FIRST_TIME, RateLimited, add_comment, archive_post
 from tidings.archive.models import Comment, Post
 from tidings.delivery.models import Delivery, Send

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_archive import TITLE, post_url, press_release
+from tests.archive.test_archive import TITLE, post_url, press_release
 from tidings.archive.actions import add_comment, archive_post
 from tidings.archive.models import Comment, Post
 from tidings.lists.models import MailingList

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_archive_threads import mail
+from tests.archive.test_archive_threads import mail
 from tidings.archive.actions import archive_post, post_slug, raw_bytes
 from tidings.archive.importer import from_line_date, import_mbox
 from tidings.archive.models import Month, Post

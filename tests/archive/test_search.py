@@ -9,8 +9,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_archive_threads import mail
-from tests.test_bulletin_web_copy import bulletin
+from tests.archive.test_archive_threads import mail
+from tests.archive.test_bulletin_web_copy import bulletin
 from tidings.accounts.models import Account
 from tidings.archive import search as archive_search
 from tidings.archive.actions import archive_post

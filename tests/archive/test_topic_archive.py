@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_bulletin_web_copy import bulletin
-from tests.test_feeds_archive import ATOM, assert_valid_atom
+from tests.archive.test_bulletin_web_copy import bulletin
+from tests.archive.test_feeds_archive import ATOM, assert_valid_atom
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin
 from tidings.bulletins.models import Bulletin

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_subscribe import queued_to
+from tests.subscribers.test_subscribe import queued_to
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.bulletins.digests import last_digest_times, send_due_digests

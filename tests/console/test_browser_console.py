@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from tests.paths import ARTIFACTS
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.bulletins.models import Bulletin
 from tidings.ops.models import JobRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 TITLE = "United States and Cuba Hold Migration Talks"
 BODY = "The United States and Cuba held the **latest round** of Migration Talks in Washington."
 

@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.paths import SHARED
+from tests.paths import ROOT, SHARED
 from tests.smtp_helpers import free_port
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery, Send
@@ -27,7 +27,6 @@ from tidings.subscribers.models import Subscriber, Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parent.parent
 SINK = SHARED / "tools" / "smtp-sink"
 CHUNK = 200
 

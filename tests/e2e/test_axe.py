@@ -6,17 +6,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
+from tests.paths import TESTS
 from tidings.archive.actions import archive_post
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.inbound.router import parse
 
-AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = TESTS / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not AXE.exists(), reason="axe-core missing: npm ci --prefix tests/axe"),

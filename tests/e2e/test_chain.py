@@ -8,12 +8,12 @@ import smtplib
 import urllib.parse
 import urllib.request
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from tests.paths import ROOT
 from tests.smtp_helpers import captured_for, run_worker, text_part, tidings_smtpd
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
@@ -22,7 +22,7 @@ from tidings.lists.models import ListMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-RELEASE = (Path(__file__).parent.parent / "tidings" / "fixtures" / "press-release.md").read_text()
+RELEASE = (ROOT / "tidings" / "fixtures" / "press-release.md").read_text()
 TITLE, _, BODY = RELEASE.partition("\n")
 PUBLISHED = datetime(2015, 12, 1, 12, 38, tzinfo=ZoneInfo("America/New_York"))
 SUBJECT = "[wanabidii] Press Releases: United States and Cuba Hold Migration Talks"

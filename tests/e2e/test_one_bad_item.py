@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.test_api_base import Api, api, api_as  # noqa: F401
+from tests.api.test_api_base import Api, api, api_as  # noqa: F401
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_due, schedule_bulletin
 from tidings.bulletins.models import Bulletin

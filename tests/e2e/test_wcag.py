@@ -9,21 +9,20 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from tests.test_archive import press_release
-from tests.test_archive_threads import mail
-from tests.test_bulletin_web_copy import bulletin
+from tests.archive.test_archive import press_release
+from tests.archive.test_archive_threads import mail
+from tests.archive.test_bulletin_web_copy import bulletin
+from tests.paths import ARTIFACTS
 from tidings.accounts.models import Account
 from tidings.archive.actions import add_comment, archive_post
 from tidings.lists.models import MailingList
 from tidings.topics.models import Topic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 
 # Every element that has text of its own, with its colour, the colour behind it and its size.
 TEXT_COLOURS = """() => {

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.test_watch_server import SNAPSHOTS, FeedServer, running_server
+from tests.feeds.test_watch_server import SNAPSHOTS, FeedServer, running_server
+from tests.paths import ARTIFACTS
 from tidings.accounts.models import Membership
 from tidings.bulletins.models import Bulletin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 NEW_IN_2 = "Presidential Message on National Employer Support of the Guard and Reserve Week"
 
 

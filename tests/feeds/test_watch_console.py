@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.test_watch_server import SNAPSHOTS, FeedServer, running_server
+from tests.feeds.test_watch_server import SNAPSHOTS, FeedServer, running_server
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.models import Send

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 
-from tests.test_watch_server import FeedServer, running_server, stub_resolve
+from tests.feeds.test_watch_server import FeedServer, running_server, stub_resolve
 from tidings.bulletins.models import Bulletin
 from tidings.feeds import fetch
 from tidings.feeds.models import Watch

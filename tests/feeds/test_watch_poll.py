@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from tests.test_watch_server import FEEDS, SNAPSHOTS, FeedServer, running_server
+from tests.feeds.test_watch_server import FEEDS, SNAPSHOTS, FeedServer, running_server
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins.actions import create_bulletin, preview_message, publish_bulletin
 from tidings.bulletins.models import Bulletin

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.conf import settings
 
-from tests.test_smtpd_limits import server
+from tests.inbound.test_smtpd_limits import server
 from tidings.delivery.models import Delivery
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.router import route_one

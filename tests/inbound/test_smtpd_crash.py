@@ -12,16 +12,15 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
 from tests.smtp_helpers import free_port
 from tidings.inbound.models import InboundMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = 500
 CLIENTS = 5
 KILLS = 5

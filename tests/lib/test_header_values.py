@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.api.test_api_base import Api, api, api_as  # noqa: F401
+from tests.ops.test_processes import env, tidings  # noqa: F401
 from tests.smtp_helpers import sink_server
-from tests.test_api_base import Api, api, api_as  # noqa: F401
-from tests.test_processes import env, tidings  # noqa: F401
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery import mime

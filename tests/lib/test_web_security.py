@@ -10,9 +10,9 @@ import sys
 import pytest
 from django.test import Client
 
-from tests.test_api_base import Api, api, api_as  # noqa: F401
-from tests.test_processes import ROOT
-from tests.test_secrets_and_files import _environ
+from tests.api.test_api_base import Api, api, api_as  # noqa: F401
+from tests.ops.test_processes import ROOT
+from tests.ops.test_secrets_and_files import _environ
 
 PROBE = """
 import json, django

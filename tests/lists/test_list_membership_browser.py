@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.paths import ARTIFACTS
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.lists.models import Member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 ADDRESS = "amani@example.org"
 
 

@@ -188,7 +188,7 @@ def test_a_relayed_post_carries_an_arc_seal_of_what_was_found(  # type: ignore[n
 
 
 def test_the_setting_defaults_by_policy_and_can_be_set_through_the_api(account) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_api_base import Api
+    from tests.api.test_api_base import Api
     from tidings.api.actions import create_token
 
     _token, secret = create_token(account, name="t", role="admin")

@@ -9,14 +9,12 @@ import subprocess
 import sys
 import time
 from importlib.metadata import version
-from pathlib import Path
 
 import pytest
 
-from tests.test_processes import operator_env, tidings
+from tests.ops.test_processes import operator_env, tidings
+from tests.paths import ROOT
 from tidings.cli import GROUPS, django_name
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.paths import ROOT
 from tests.smtp_helpers import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.test_processes import ROOT
+from tests.ops.test_processes import ROOT
 
 READ_SECRETS = """
 import os, sys, time

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import _console_user
+from tests.paths import ARTIFACTS
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
@@ -16,7 +16,6 @@ from tidings.topics.actions import create_topic
 from tidings.topics.models import Category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 ADDRESS = "amani@example.org"
 
 

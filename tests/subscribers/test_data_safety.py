@@ -10,8 +10,8 @@ import json
 import pytest
 from django.test import Client
 
-from tests.test_processes import env, tidings  # noqa: F401
-from tests.test_subscribers_console import logged_in, tina, upload  # noqa: F401
+from tests.ops.test_processes import env, tidings  # noqa: F401
+from tests.subscribers.test_subscribers_console import logged_in, tina, upload  # noqa: F401
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.lib.spreadsheet import safe_cell, unquote_cell

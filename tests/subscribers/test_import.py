@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from email_validator import EmailNotValidError, validate_email
 
-from tests.test_subscribe import queued_to
+from tests.subscribers.test_subscribe import queued_to
 from tidings.accounts.actions import create_account
 from tidings.accounts.models import Account
 from tidings.subscribers import actions, importer

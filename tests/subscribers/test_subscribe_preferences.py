@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_subscribe import confirm_link, path_of, queued_to
+from tests.subscribers.test_subscribe import confirm_link, path_of, queued_to
 from tidings.accounts.models import Account
 from tidings.delivery.models import Delivery
 from tidings.lib.tokens import sign_id

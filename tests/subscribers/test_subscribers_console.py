@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.test_subscribe import queued_to
+from tests.subscribers.test_subscribe import queued_to
 from tidings.accounts.models import Account
 from tidings.subscribers import actions
 from tidings.subscribers.import_jobs import process_one_import

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.paths import ARTIFACTS
 from tests.smtp_helpers import sink_server
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
@@ -13,7 +12,6 @@ from tidings.delivery.worker import process_chunk
 from tidings.tracking.actions import record_open
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
 @pytest.fixture
