@@ -109,7 +109,7 @@ def test_ctrl_c_while_following_a_send_leaves_it_running(env, tmp_path) -> None:
             if '"state": "sending"' in tidings(env, "status", "--json").stdout:
                 break
             time.sleep(0.2)
-        time.sleep(1)
+        time.sleep(3)  # past the publishing, into the following
         follower.send_signal(signal.SIGINT)
         _, err = follower.communicate(timeout=30)
     finally:

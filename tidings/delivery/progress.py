@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 from typing import IO
 
 from rich.console import Console
@@ -34,17 +35,28 @@ class StoppedFollowing(Exception):
 def follow(send: Send, out: IO[str], interval: float = 0.5) -> dict[str, int]:
     """Show sent, deferred, failed, rate and ETA until the send stops running; return counts.
 
-    Ctrl-C stops following (StoppedFollowing), never the send."""
+    Ctrl-C stops following (StoppedFollowing), never the send. It only sets a flag, read
+    between two refreshes: an interrupt in the middle of a query or of the bar's drawing could
+    leave either half done."""
+    stop = threading.Event()
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set()) if main else None
     try:
-        return _follow(send, out, interval)
-    except KeyboardInterrupt:
+        counts = _follow(send, out, interval, stop)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    if counts is None:
         raise StoppedFollowing(
             f"Stopped following send #{send.pk}; it carries on: the workers keep sending. "
             f"`tidings status {send.pk}` shows it, `tidings pause {send.pk}` pauses it."
-        ) from None
+        )
+    return counts
 
 
-def _follow(send: Send, out: IO[str], interval: float) -> dict[str, int]:
+def _follow(
+    send: Send, out: IO[str], interval: float, stop: threading.Event
+) -> dict[str, int] | None:
     columns = (
         TextColumn("send #{task.fields[send]}"),
         BarColumn(),
@@ -66,4 +78,5 @@ def _follow(send: Send, out: IO[str], interval: float) -> dict[str, int]:
             progress.update(task, total=counts["total"], completed=done, detail=detail)
             if send.state not in (Send.PREPARING, Send.SENDING):
                 return counts
-            time.sleep(interval)
+            if stop.wait(interval):
+                return None
