@@ -12,6 +12,7 @@ urlpatterns = [
     path("console/", include("tidings.feeds.console_urls")),
     path("console/", include("tidings.subscribers.console_urls")),
     path("console/", include("tidings.lists.console_urls")),
+    path("console/", include("tidings.archive.console_urls")),
     path("console/", include("tidings.insights.console_urls")),
     path("console/", include("tidings.api.console_urls")),
     path("console/", include("tidings.delivery.console_urls")),

@@ -39,7 +39,10 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
         wanabidii,
         mail(2, "Re: Water rationing", "Wed, 02 Dec 2015 09:00:00 -0500", "<m1@example.org>"),
     )
-    User.objects.create_user("carol", "carol@example.net", "moderator-pass", is_staff=True)
+    from tidings.accounts.models import Membership
+
+    carol = User.objects.create_user("carol", "carol@example.net", "moderator-pass")
+    Membership.objects.create(user=carol, account=wanabidii.account, role=Membership.TOPIC_ADMIN)
     base = live_server.url
     page.set_default_timeout(5000)
 
@@ -73,7 +76,8 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     assert page.get_by_text("When does it end?").count() == 0
     post_url = page.url.split("#")[0]
 
-    page.goto(f"{base}/admin/login/?next=/lists/wanabidii/moderation/")
+    code = wanabidii.account.code
+    page.goto(f"{base}/console/login/?next=/console/{code}/lists/wanabidii/comments/")
     page.get_by_label("Username").fill("carol")
     page.get_by_label("Password").fill("moderator-pass")
     page.get_by_role("button", name="Log in").click()

@@ -8,7 +8,6 @@ from itertools import groupby
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
@@ -441,28 +440,3 @@ def comment_unsubscribe(request: HttpRequest, name: str, slug: str) -> HttpRespo
         actions.stop_notifications(the_post, str(value[1]))
         return render(request, "archive/unsubscribed.html", {"done": True, "post": the_post})
     return render(request, "archive/unsubscribed.html", {"post": the_post, "confirm": True})
-
-
-@staff_member_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def moderation(request: HttpRequest, name: str) -> HttpResponse:
-    mailing_list = get_object_or_404(MailingList, name=name)
-    if request.method == "POST":
-        comment = get_object_or_404(
-            Comment, pk=request.POST.get("comment"), post__mailing_list=mailing_list
-        )
-        if request.POST.get("action") == "approve":
-            actions.approve_comment(comment)
-            messages.success(request, f"Published the comment by {comment.name}.")
-        elif request.POST.get("action") == "reject":
-            actions.reject_comment(comment)
-            messages.info(request, f"Rejected the comment by {comment.name}.")
-        return redirect("archive:moderation", mailing_list.name)
-    held = (
-        Comment.objects.filter(post__mailing_list=mailing_list, status=Comment.HELD)
-        .select_related("post")
-        .order_by("created", "pk")
-    )
-    return render(
-        request, "archive/moderation.html", {"mailing_list": mailing_list, "held": list(held)}
-    )
