@@ -220,6 +220,9 @@ SMTP_MAX_RECIPIENTS = env_int("TIDINGS_SMTP_MAX_RECIPIENTS", 100)
 # Open connections from one client address (421 past it); Postfix's default is 50 too. The
 # delivery worker relays captured mail over TIDINGS_SMTP_CONNECTIONS connections per process.
 SMTP_MAX_CONNECTIONS_PER_IP = env_int("TIDINGS_SMTP_MAX_CONNECTIONS_PER_IP", 50)
+# Open connections in all (421 past it): many addresses each under their own limit can still
+# not exhaust the server's file handles.
+SMTP_MAX_CONNECTIONS = env_int("TIDINGS_SMTP_MAX_CONNECTIONS", 1000)
 # Transactions one envelope sender may start per minute (450 past it; 0: no limit). Sessions
 # logged in with the capture secret (Tidings' own worker) are not counted.
 SMTP_SENDER_MESSAGES_PER_MINUTE = env_int("TIDINGS_SMTP_SENDER_MESSAGES_PER_MINUTE", 120)

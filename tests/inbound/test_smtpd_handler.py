@@ -68,7 +68,7 @@ def test_it_captures_mail_sent_with_the_secret_over_a_socket(settings, wanabidii
 
 def test_it_answers_451_when_it_cannot_store(settings, wanabidii, monkeypatch):  # type: ignore[no-untyped-def]
     def broken(batch):  # type: ignore[no-untyped-def]
-        raise OSError("disk full")
+        raise OSError("connection to the database lost")
 
     monkeypatch.setattr("tidings.inbound.smtpd.store_messages", broken)
     with (

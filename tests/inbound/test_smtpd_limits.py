@@ -157,7 +157,7 @@ def test_it_answers_451_to_every_message_of_a_batch_that_fails_to_commit(wanabid
     def broken(batch):  # type: ignore[no-untyped-def]
         time.sleep(0.3)
         batches.append(len(batch))
-        raise OSError("disk full")
+        raise OSError("connection to the database lost")
 
     monkeypatch.setattr(smtpd, "store_messages", broken)
     codes: list[int] = []

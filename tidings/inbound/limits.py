@@ -21,6 +21,7 @@ class Limits:
     commit_batch: int
     client_messages_per_minute: int = 0
     unlimited_clients: tuple[IPNetwork, ...] = ()
+    max_connections: int = 1000
 
 
 def limits() -> Limits:
@@ -33,4 +34,5 @@ def limits() -> Limits:
         commit_batch=settings.SMTP_COMMIT_BATCH,
         client_messages_per_minute=settings.SMTP_CLIENT_MESSAGES_PER_MINUTE,
         unlimited_clients=tuple(parse_networks(settings.SMTP_UNLIMITED_CLIENTS)),
+        max_connections=settings.SMTP_MAX_CONNECTIONS,
     )

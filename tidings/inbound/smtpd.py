@@ -153,6 +153,42 @@ def store_each_if_needed(batch: list[Received]) -> Sequence[int | BaseException]
     return results
 
 
+def out_of_space(error: BaseException) -> bool:
+    """Whether a failed store means the disk (or the database's space) is full."""
+    code = getattr(getattr(error, "__cause__", None), "sqlstate", None) or getattr(
+        error, "pgcode", None
+    )
+    if code == "53100":  # PostgreSQL: disk_full
+        return True
+    text = str(error).lower()
+    return any(sign in text for sign in ("disk is full", "no space left", "disk full"))
+
+
+class StoreTrouble:
+    """Say once that storing fails (with the traceback), then count quietly until it works."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+
+    def failed(self, error: BaseException) -> str:
+        """Log (once an episode) and return the reply for a message that could not be stored."""
+        full = out_of_space(error)
+        if not self.refused:
+            if full:
+                log.error("the disk is full: refusing mail with 452 until it has room (%s)", error)
+            else:
+                log.error("could not store a message; refusing mail with 451", exc_info=error)
+        self.refused += 1
+        if full:
+            return "452 4.3.1 Insufficient system storage; please try again later"
+        return "451 4.3.0 Could not store the message; please try again later"
+
+    def stored(self) -> None:
+        if self.refused:
+            log.warning("storing mail works again, after %d messages were refused", self.refused)
+            self.refused = 0
+
+
 def per_minute(limit: int) -> Buckets:
     """Buckets letting `limit` transactions a minute through per key (0: no limit)."""
     return Buckets(default=Rule(limit, 60.0) if limit > 0 else None)
@@ -207,6 +243,8 @@ class Handler:
         self.senders = per_minute(self.limits.sender_messages_per_minute)
         self.clients = per_minute(self.limits.client_messages_per_minute)
         self.connections: defaultdict[str, int] = defaultdict(int)
+        self.open_connections = 0
+        self.trouble = StoreTrouble()
 
     def close(self) -> None:
         self.reader.close()
@@ -222,6 +260,9 @@ class Handler:
     ) -> str:
         if len(address) > MAX_ADDRESS_LENGTH or any(ord(c) < 32 for c in address):
             return "553 5.1.7 Malformed sender address"
+        if not address.isascii() and "SMTPUTF8" not in {o.upper() for o in mail_options}:
+            # RFC 6531: an address beyond ASCII comes with the SMTPUTF8 parameter, or not at all.
+            return "553 5.6.7 A non-ASCII sender address needs the SMTPUTF8 parameter"
         # The capture login is Tidings' own worker relaying a list post to every member.
         if not session.authenticated:
             refused = self.over_limit(session, address)
@@ -278,9 +319,9 @@ class Handler:
         )
         try:
             message_id = await self.commits.store(received)
-        except Exception:
-            log.exception("could not store a message from %s", envelope.mail_from)
-            return "451 4.3.0 Could not store the message; please try again later"
+        except Exception as error:
+            return self.trouble.failed(error)
+        self.trouble.stored()
         log.info(
             "stored message #%s from <%s> for %s", message_id, envelope.mail_from, envelope.rcpt_tos
         )
@@ -298,30 +339,35 @@ class Handler:
             return "450 4.7.1 Too many messages from this sender; please try again later"
         return ""
 
-    def connect(self, ip: str) -> bool:
-        """Count a new connection from ip; return False if it is one too many."""
+    def connect(self, ip: str) -> str:
+        """Count a new connection from ip; return the refusal if it is one too many, else ""."""
+        if self.open_connections >= self.limits.max_connections:
+            return "421 4.3.2 Too many connections; please try again later"
         if self.connections[ip] >= self.limits.connections_per_ip:
-            return False
+            return "421 4.7.0 Too many connections from your address; try again later"
         self.connections[ip] += 1
-        return True
+        self.open_connections += 1
+        return ""
 
     def disconnect(self, ip: str) -> None:
+        self.open_connections -= 1
         self.connections[ip] -= 1
         if self.connections[ip] <= 0:
             del self.connections[ip]
 
 
 class Server(SMTP):
-    """aiosmtpd's SMTP protocol with a cap on connections per client address."""
+    """aiosmtpd's SMTP protocol with caps on connections: in all, and per client address."""
 
     event_handler: Handler
 
     async def _handle_client(self) -> None:
         assert self.session is not None
         ip = str(self.session.peer[0]) if self.session.peer else ""
-        if not self.event_handler.connect(ip):
-            log.warning("too many connections from %s", ip)
-            await self.push("421 4.7.0 Too many connections from your address; try again later")
+        refused = self.event_handler.connect(ip)
+        if refused:
+            log.warning("refused a connection from %s: %s", ip, refused)
+            await self.push(refused)
             assert self.transport is not None
             self.transport.close()
             return
