@@ -236,6 +236,12 @@ SMTP_UNLIMITED_CLIENTS = env_str("TIDINGS_SMTP_UNLIMITED_CLIENTS", "127.0.0.0/8,
 SMTP_COMMIT_BATCH = env_int("TIDINGS_SMTP_COMMIT_BATCH", 500)
 
 # --- archive ---
+# An mbox message larger than this is not imported (it is reported): a 200 MB message would
+# otherwise take gigabytes to parse and store.
+ARCHIVE_IMPORT_MAX_MESSAGE_BYTES = env_int("TIDINGS_ARCHIVE_IMPORT_MAX_MESSAGE_BYTES", 25 * 2**20)
+# A post's page shows at most this many characters of its text (and of its HTML); the rest is
+# in the raw message, linked from the page.
+ARCHIVE_MAX_SHOWN_CHARS = env_int("TIDINGS_ARCHIVE_MAX_SHOWN_CHARS", 200_000)
 # Security headers (Content-Security-Policy, nosniff) on every page under /lists/, /bulletins/
 # and /console/.
 MIDDLEWARE.append("tidings.lib.security.SecurityHeaders")

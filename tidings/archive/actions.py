@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from tidings.archive import render
 from tidings.archive.models import (
     Attachment,
     BulletinText,
@@ -151,6 +152,12 @@ def build_post(
 ) -> Post:
     author_name, author_email = text.author(message)
     body_text, body_html = text.body(message)
+    # A huge message is shown as its start: its page stays small and quick (the whole is one
+    # click away, in the post's mbox), and nobody sanitizes hundreds of megabytes of HTML.
+    limit = settings.ARCHIVE_MAX_SHOWN_CHARS
+    truncated = len(body_text) > limit or len(body_html) > limit
+    body_text = body_text[:limit]
+    body_html = sanitize_mail_html(body_html) if body_html and len(body_html) <= limit else ""
     in_reply_to = text.first_message_id(text.header(message, "In-Reply-To"))[:500]
     references = text.message_ids(text.header(message, "References"))
     return Post(
@@ -163,7 +170,9 @@ def build_post(
         author_email=author_email,
         date=text.message_date(message, received or timezone.now()),
         body_text=body_text,
-        body_html=sanitize_mail_html(body_html) if body_html else "",
+        body_html=body_html,
+        rendered=render.render_html(body_html) if body_html else render.render_text(body_text),
+        truncated=truncated,
         in_reply_to=in_reply_to,
         references=" ".join(references)[:10000],
         subject_key=text.subject_key(text.header(message, "Subject")),

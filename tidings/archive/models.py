@@ -22,6 +22,11 @@ class Post(models.Model):
     body_text = models.TextField(blank=True)
     # The message's HTML, sanitized, when it had no text part; shown instead of body_text.
     body_html = models.TextField(blank=True)
+    # The body as an anonymous reader's page shows it, rendered once when archived (a member's
+    # page, which shows addresses, renders it again).
+    rendered = models.TextField(blank=True)
+    # The message was too large to show in full: the page shows the start and links the whole.
+    truncated = models.BooleanField(default=False)
     in_reply_to = models.CharField(max_length=500, blank=True)
     references = models.TextField(blank=True, help_text="Message-IDs, space separated.")
     # The subject without "Re:" and list tags, for threading mail that lost its headers.

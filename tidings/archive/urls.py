@@ -14,6 +14,7 @@ urlpatterns = [
     path("<slug:name>/thread/<slug:slug>/mbox/", views.thread_mbox, name="thread_mbox"),
     path("<slug:name>/<slug:slug>/", views.post, name="post"),
     path("<slug:name>/<slug:slug>/feed/", views.comments_feed, name="comments_feed"),
+    path("<slug:name>/<slug:slug>/mbox/", views.post_mbox, name="post_mbox"),
     path(
         "<slug:name>/<slug:slug>/attachments/<int:position>/",
         views.attachment,

@@ -35,7 +35,7 @@ RESULTS_PER_PAGE = 10
 # Unsubscribe links in comment notices stay valid for a year.
 UNSUBSCRIBE_MAX_AGE = 365 * 86400
 # Columns the index and month pages never show: keep them out of the query.
-HEAVY = ("raw", "body_html", "references")
+HEAVY = ("raw", "body_html", "rendered", "references")
 
 
 def readable_list(request: HttpRequest, name: str) -> MailingList:
@@ -413,6 +413,16 @@ def month_mbox(
 
 
 @require_http_methods(["GET", "HEAD"])
+def post_mbox(request: HttpRequest, name: str, slug: str) -> HttpResponse | StreamingHttpResponse:
+    """One post as it was received (an mbox of one message), for a post too large to show."""
+    mailing_list = readable_list(request, name)
+    posts = Post.objects.filter(mailing_list=mailing_list, slug=slug)
+    if not posts.exists():
+        raise Http404("No such post.")
+    filename = f"{mailing_list.name}-{slug[:12]}.mbox"
+    return export.mbox_response(posts, filename, reveal=reveals(request))
+
+
 def thread_mbox(request: HttpRequest, name: str, slug: str) -> HttpResponse | StreamingHttpResponse:
     mailing_list = readable_list(request, name)
     root = get_object_or_404(Post.objects.only("thread_id"), mailing_list=mailing_list, slug=slug)

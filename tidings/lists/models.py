@@ -115,7 +115,8 @@ class MailingList(models.Model):
         "their From address (or the post is Tidings' own bulletin); others are held.",
     )
     max_message_size = models.PositiveIntegerField(
-        default=0, help_text="Bytes; larger posts are held. 0: only the SMTP server's limit."
+        default=5 * 2**20,
+        help_text="Bytes; larger posts are held. 0: only the SMTP server's limit.",
     )
     hold_headers = models.TextField(
         blank=True,

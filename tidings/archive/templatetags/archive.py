@@ -6,7 +6,7 @@ import re
 
 from django import template
 from django.template.defaultfilters import filesizeformat
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from tidings.archive import render
 
@@ -16,7 +16,11 @@ EXCERPT_WORDS = 200
 
 @register.filter
 def body(post: object, reveal: bool) -> SafeString:
-    """Render a post's body: its sanitized HTML, else its text with links and folded quotes."""
+    """Render a post's body: its sanitized HTML, else its text with links and folded quotes
+    (for anonymous readers, as rendered when it was archived)."""
+    stored = getattr(post, "rendered", "")
+    if stored and not reveal:
+        return mark_safe(stored)  # noqa: S308 - rendered (escaped, sanitized) when archived
     html = getattr(post, "body_html", "")
     if html:
         return render.render_html(html, reveal=bool(reveal))

@@ -40,15 +40,18 @@ class Command(TidingsCommand):
             "list": mailing_list.name,
             "messages": result.messages,
             "imported": result.imported,
+            "repaired": result.repaired,
             "duplicates": result.duplicates,
             "failed": result.failed,
             "seconds": round(result.seconds, 2),
         }
         text = (
             f"Read {result.messages} messages in {result.seconds:.1f} s: {result.imported} "
-            f"imported, {result.duplicates} already archived, {len(result.failed)} failed."
+            f"imported ({len(result.repaired)} of them repaired), {result.duplicates} already "
+            f"archived, {len(result.failed)} not imported."
         )
         output(self, options, data, text)
-        if result.failed:
-            for line in result.failed:
-                self.stderr.write(line)
+        for line in result.repaired:
+            self.stderr.write(f"repaired: {line}")
+        for line in result.failed:
+            self.stderr.write(f"not imported: {line}")
