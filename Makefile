@@ -40,10 +40,12 @@ WORKERS ?= 3
 PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS)
 
 test-sqlite: install axe
-	$(TEST_ENV) $(PYTEST)
+	$(TEST_ENV) $(PYTEST) -m "not restarts_postgres"
 
+# The test that restarts PostgreSQL runs alone, after the rest: it would cut the others off.
 test-postgres: install axe
-	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PYTEST)
+	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(PYTEST) -m "not restarts_postgres"
+	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m restarts_postgres
 
 # The inner loop: everything but the slow end-to-end tests, on SQLite.
 test-fast: install
