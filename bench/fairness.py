@@ -102,6 +102,7 @@ def fan_out(env: dict[str, str], workers: int, port: int, subject: str, interrup
                 topic = Topic.objects.get()
                 request_subscription(topic.account, "newcomer@example.org", [topic])
             if arrived:
+                now = time.perf_counter()  # after the arrivals above, which take time too
                 if post_send is None:
                     post_send = Send.objects.filter(kind=Send.LIST_POST).first()
                 if confirmation is None:
