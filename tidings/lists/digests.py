@@ -26,17 +26,10 @@ def digest_message(mailing_list: MailingList, posts: list[bytes], now: datetime)
     """Return one digest: a table of contents, then every post as a message/rfc822 part."""
     parsed = [message_from_bytes(raw, policy=default) for raw in posts]
     day = timezone.localtime(now, mailing_list.tz).date().isoformat()
-    outer = stamped(
-        EmailMessage(policy=POLICY),
-        sender=(mailing_list.label, mailing_list.address),
-        to=mailing_list.address,
-        subject=f"{mailing_list.label} digest, {day}: {len(posts)} messages",
-        kind="digest",
-        auto="",
-        date=now,
+    outer = digest_envelope(
+        mailing_list, f"{mailing_list.label} digest, {day}: {len(posts)} messages", now
     )
     outer["MIME-Version"] = "1.0"
-    digest_headers(mailing_list, outer)
     outer.make_mixed()
     lines = [f"{mailing_list.label} digest, {day}", "", "Today's topics:", ""]
     for n, msg in enumerate(parsed, start=1):
@@ -54,6 +47,21 @@ def digest_message(mailing_list: MailingList, posts: list[bytes], now: datetime)
         inner.attach(part)  # type: ignore[arg-type]
     outer.attach(inner)  # type: ignore[arg-type]
     return outer
+
+
+def digest_envelope(mailing_list: MailingList, subject: str, now: datetime) -> EmailMessage:
+    """A digest's headers: from the list to the list, with the list's own headers."""
+    msg = stamped(
+        EmailMessage(policy=POLICY),
+        sender=(mailing_list.label, mailing_list.address),
+        to=mailing_list.address,
+        subject=subject,
+        kind="digest",
+        auto="",
+        date=now,
+    )
+    digest_headers(mailing_list, msg)
+    return msg
 
 
 def digest_headers(mailing_list: MailingList, msg: EmailMessage) -> None:
@@ -88,16 +96,7 @@ def plain_digest_message(
     parsed = [message_from_bytes(raw, policy=default) for raw in posts]
     day = timezone.localtime(now, mailing_list.tz).date().isoformat()
     title = f"{mailing_list.label} Digest"
-    msg = stamped(
-        EmailMessage(policy=POLICY),
-        sender=(mailing_list.label, mailing_list.address),
-        to=mailing_list.address,
-        subject=f"{title}, {day}",
-        kind="digest",
-        auto="",
-        date=now,
-    )
-    digest_headers(mailing_list, msg)
+    msg = digest_envelope(mailing_list, f"{title}, {day}", now)
     lines = [f"{title}, {day}", "", "Today's Topics:", ""]
     for n, post in enumerate(parsed, start=1):
         author = post.get("X-Original-From") or post.get("From", "")
