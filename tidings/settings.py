@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tidings.ops.views.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -272,6 +273,16 @@ LISTS_DMARC_DNS_TIMEOUT = env_int("TIDINGS_LISTS_DMARC_DNS_TIMEOUT", 3)
 LIST_MAX_MIME_DEPTH = env_int("TIDINGS_LIST_MAX_MIME_DEPTH", 20)
 LIST_MAX_MIME_PARTS = env_int("TIDINGS_LIST_MAX_MIME_PARTS", 500)
 LIST_MAX_MULTIPARTS = env_int("TIDINGS_LIST_MAX_MULTIPARTS", 100)
+
+# --- health and metrics ---
+# /metrics answers these networks (comma-separated) without a token, and anyone with
+# `Authorization: Bearer <TIDINGS_METRICS_TOKEN>` (empty: no token is accepted).
+METRICS_ALLOW = env_str("TIDINGS_METRICS_ALLOW", "127.0.0.0/8, ::1")
+METRICS_TOKEN = env_str("TIDINGS_METRICS_TOKEN", "")
+# /healthz fails when no worker has reported for this long, or a received message has waited
+# this long to be routed.
+HEALTH_WORKER_SILENCE_SECONDS = env_int("TIDINGS_HEALTH_WORKER_SILENCE_SECONDS", 60)
+HEALTH_MAX_WAITING_SECONDS = env_int("TIDINGS_HEALTH_MAX_WAITING_SECONDS", 300)
 
 # --- security of the web tier ---
 # Served over https (TIDINGS_BASE_URL says so): cookies only over TLS, and HSTS. Behind a

@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tidings import views
+from tidings.ops import views as ops_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # The operators' outbox first: "outbox" would otherwise read as an account code.
     path("console/", include("tidings.inbound.console_urls")),

@@ -11,3 +11,15 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Heartbeat(models.Model):
+    """A worker process's sign of life, written every few seconds; /healthz reads them."""
+
+    worker = models.CharField(max_length=200, unique=True, help_text="host:pid")
+    roles = models.CharField(max_length=100)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.worker

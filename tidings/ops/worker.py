@@ -10,21 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import os
+import socket
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from django.db import close_old_connections
+from django.utils import timezone
 
 from tidings.delivery.smtp import Relay
 from tidings.delivery.worker import Sender, finish_sends, process_chunk
 from tidings.inbound.router import route_one
+from tidings.ops.models import Heartbeat
 from tidings.ops.periodic import run_due
 
 log = logging.getLogger("tidings.worker")
 
 ROLES = ("send", "route", "jobs")
+HEARTBEAT_EVERY = 5.0  # seconds
 
 
 def route_batch(limit: int = 500) -> bool:
@@ -56,6 +63,15 @@ def drain(limit: int = 10_000) -> int:
             finish_sends()
             return done
     return limit
+
+
+def beat(worker: str, roles: tuple[str, ...], started: datetime) -> bool:
+    """Say this worker is alive (for /healthz); never counts as work done."""
+    Heartbeat.objects.update_or_create(
+        worker=worker,
+        defaults={"roles": ",".join(roles), "started_at": started, "seen_at": timezone.now()},
+    )
+    return False
 
 
 def guarded(func: Callable[[], bool]) -> Callable[[], bool]:
@@ -91,6 +107,11 @@ class Worker:
             self.steps["route"] = route_batch
         if "jobs" in self.roles:
             self.steps["jobs"] = run_jobs
+        # A heartbeat every few seconds, on its own thread and connection (/healthz reads it):
+        # the process is alive and reaches the database.
+        name = f"{socket.gethostname()}:{os.getpid()}"
+        started = timezone.now()
+        self.steps["beat"] = functools.partial(beat, name, self.roles, started)
         self.threads = {
             role: ThreadPoolExecutor(1, thread_name_prefix=f"tidings-{role}") for role in self.steps
         }
@@ -101,10 +122,11 @@ class Worker:
 
     async def repeat(self, role: str) -> None:
         """Run a role's step again and again, resting while it finds nothing to do."""
+        rest = HEARTBEAT_EVERY if role == "beat" else self.idle
         while not self.stop.is_set():
             if not await self.on_thread(role):
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), self.idle)
+                    await asyncio.wait_for(self.stop.wait(), rest)
 
     async def run(self, once: bool = False) -> None:
         """Play the roles until stopped (once: until a round finds nothing to do)."""
@@ -135,5 +157,6 @@ class Worker:
                 busy = await sender.run(once=True) > 0 or busy
             if "jobs" in self.steps:
                 busy = await self.on_thread("jobs") or busy
+            await self.on_thread("beat")
             if not busy:
                 return
