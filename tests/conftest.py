@@ -26,6 +26,7 @@ pytest_plugins = ["tests.dns_server"]
 # every browser test are marked slow; `make test-fast` leaves them out.
 SLOW_MODULES = {
     "test_processes",
+    "test_backup",
     "test_cli",
     "test_crash_safety",
     "test_smtpd_crash",
