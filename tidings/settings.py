@@ -30,6 +30,11 @@ LISTS_DOMAIN = env_str("TIDINGS_LISTS_DOMAIN", f"lists.{MAIL_DOMAIN}").lower()
 # which delivers list mail locally and captures everything else in the outbox.
 SMTP_RELAY = env_str("TIDINGS_SMTP_RELAY", "")
 SMTP_LISTEN = env_str("TIDINGS_SMTP_LISTEN", "127.0.0.1:2525")
+# STARTTLS on Tidings' SMTP server: a PEM certificate (chain) and its key; empty: no STARTTLS.
+SMTP_TLS_CERT = env_str("TIDINGS_SMTP_TLS_CERT", "")
+SMTP_TLS_KEY = env_str("TIDINGS_SMTP_TLS_KEY", "")
+# With a certificate, AUTH (the capture login) is refused before STARTTLS unless this is false.
+SMTP_REQUIRE_TLS_FOR_AUTH = env_bool("TIDINGS_SMTP_REQUIRE_TLS_FOR_AUTH", True)
 # Password with which the delivery worker authenticates to Tidings' own SMTP server to have
 # mail for other domains captured; generated once, never an open relay.
 SMTP_CAPTURE_SECRET = secret("TIDINGS_SMTP_CAPTURE_SECRET", DATA_DIR, "smtp_capture_secret")

@@ -16,7 +16,7 @@ import ssl
 import time
 from collections import deque
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.conf import settings
 
@@ -41,6 +41,15 @@ class Relay:
     password: str | None = None
     use_tls: bool = False
     start_tls: bool | None = None  # None: upgrade when the server offers STARTTLS
+    # Check the relay's certificate (and that it names the host); off only when told so.
+    verify: bool = True
+
+    def tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
 
 
 def configured_relay() -> Relay:
@@ -49,7 +58,17 @@ def configured_relay() -> Relay:
         host, port = parse_listen(settings.SMTP_LISTEN)
         if host in ("0.0.0.0", "::", ""):  # noqa: S104 - listening everywhere; connect locally
             host = "127.0.0.1"
-        return Relay(host, port, CAPTURE_USERNAME, settings.SMTP_CAPTURE_SECRET, start_tls=False)
+        # Tidings' own server, on this machine or network: TLS when it asks for it before the
+        # login (its certificate names the mail domain, not this address, so it is not checked).
+        tls = bool(settings.SMTP_TLS_CERT) and settings.SMTP_REQUIRE_TLS_FOR_AUTH
+        return Relay(
+            host,
+            port,
+            CAPTURE_USERNAME,
+            settings.SMTP_CAPTURE_SECRET,
+            start_tls=tls,
+            verify=False,
+        )
     url = urlsplit(settings.SMTP_RELAY)
     if url.scheme not in ("smtp", "smtps", "smtp+starttls"):
         raise ValueError("TIDINGS_SMTP_RELAY must look like smtp://user:password@host:port")
@@ -60,6 +79,7 @@ def configured_relay() -> Relay:
         password=unquote(url.password) if url.password else None,
         use_tls=url.scheme == "smtps",
         start_tls=True if url.scheme == "smtp+starttls" else None,
+        verify=parse_qs(url.query).get("verify", ["yes"])[-1].lower() not in ("no", "0", "false"),
     )
 
 
@@ -205,7 +225,7 @@ class Connection:
     async def open(self) -> None:
         relay = self.relay
         loop = asyncio.get_running_loop()
-        context = ssl.create_default_context() if relay.use_tls else None
+        context = relay.tls_context() if relay.use_tls else None
         await asyncio.wait_for(
             loop.create_connection(lambda: self.reader, relay.host, relay.port, ssl=context),
             TIMEOUT,
@@ -220,7 +240,7 @@ class Connection:
             tls = await loop.start_tls(
                 self.reader.transport,
                 self.reader,
-                ssl.create_default_context(),
+                relay.tls_context(),
                 server_hostname=relay.host,
             )
             self.reader.transport = tls  # type: ignore[assignment]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import ssl
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -399,7 +400,18 @@ def make_controller(host: str, port: int, limits_: Limits | None = None) -> Tidi
         ident="Tidings ESMTP",
         data_size_limit=handler.limits.max_message_size,
         authenticator=authenticate,
-        # The capture login is only for the worker on the same machine or network; TLS for it
-        # comes with the hardening issue.
-        auth_require_tls=False,
+        # STARTTLS is offered with a certificate; mail from the internet may still come in the
+        # clear (an MX must take it), but the capture login then waits for TLS.
+        tls_context=server_tls_context(),
+        require_starttls=False,
+        auth_require_tls=bool(settings.SMTP_TLS_CERT) and settings.SMTP_REQUIRE_TLS_FOR_AUTH,
     )
+
+
+def server_tls_context() -> ssl.SSLContext | None:
+    """The SMTP server's TLS context from TIDINGS_SMTP_TLS_CERT/KEY, or None (no STARTTLS)."""
+    if not settings.SMTP_TLS_CERT:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.SMTP_TLS_CERT, settings.SMTP_TLS_KEY or None)
+    return context
