@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import pytest
-from dnslib import QTYPE, RCODE, RR, TXT, A
+from dnslib import MX, QTYPE, RCODE, RR, TXT, A
 from dnslib.server import BaseResolver, DNSServer
 
 from tests.smtp_helpers import free_port
@@ -25,6 +25,9 @@ class Zone(BaseResolver):  # type: ignore[misc]
         # Long values go out as several character-strings, as DKIM keys do in real zones.
         chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [""]
         self.records[name.lower().rstrip(".")].append(("TXT", TXT([c.encode() for c in chunks])))
+
+    def mx(self, name: str, host: str, priority: int = 10) -> None:
+        self.records[name.lower().rstrip(".")].append(("MX", MX(host, priority)))
 
     def a(self, name: str, address: str) -> None:
         self.records[name.lower().rstrip(".")].append(("A", A(address)))

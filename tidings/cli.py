@@ -19,6 +19,7 @@ GROUPS: dict[str, list[str]] = {
         "create-topic",
         "create-api-token",
         "create-superuser",
+        "check-dns",
     ],
     "Publish": ["publish", "send", "status", "pause", "resume", "cancel"],
     "Subscribers": ["add-subscriber", "import-subscribers", "export-subscribers"],
