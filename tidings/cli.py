@@ -25,7 +25,7 @@ GROUPS: dict[str, list[str]] = {
     "Subscribers": ["add-subscriber", "import-subscribers", "export-subscribers"],
     "Lists": ["create-list", "add-member", "allow-sender", "import-mbox"],
     "Feeds": ["add-watch", "poll-feeds"],
-    "Maintain": ["migrate", "check", "backup", "restore", "change-password"],
+    "Maintain": ["migrate", "check", "doctor", "backup", "restore", "change-password"],
 }
 # Dashed names whose Django command is not the same name with underscores.
 DJANGO_NAMES = {"create-superuser": "createsuperuser", "change-password": "changepassword"}
