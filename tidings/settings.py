@@ -171,8 +171,17 @@ DKIM_KEY_DIR = env_str("TIDINGS_DKIM_KEY_DIR", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "tidings.lib.logs.JsonFormatter"},
+    },
+    # TIDINGS_LOG_FORMAT=json: one JSON object a line (delivery lines carry send and delivery).
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if env_str("TIDINGS_LOG_FORMAT", "plain") == "json" else "plain",
+        }
+    },
     "loggers": {
         "tidings": {"handlers": ["console"], "level": env_str("TIDINGS_LOG_LEVEL", "INFO")}
     },

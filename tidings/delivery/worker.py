@@ -232,7 +232,12 @@ def prepare(rows: list[Row], composers: Composers) -> Prepared:
             rcpt, smtputf8 = wire_address(row.address)
             data = composers.sends[row.send_id].compose(row, row.id in screened.shared)
         except Exception as error:  # any failure is this row's alone
-            log.warning("delivery %s not written: %s", row.id, error)
+            log.warning(
+                "delivery %s not written: %s",
+                row.id,
+                error,
+                extra={"send": row.send_id, "delivery": row.id},
+            )
             prepared.failed[row.id] = f"message could not be written: {error}"[:2000]
             continue
         chunk.rows[row.id] = row
@@ -290,6 +295,13 @@ def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
     with transaction.atomic():
         for start in range(0, len(sent), 2000):
             mark_sent(sent[start : start + 2000], now)
+        if sent:
+            sends = sorted({chunk.rows[o.key].send_id for o in sent})
+            log.debug(
+                "%d deliveries sent",
+                len(sent),
+                extra={"send": sends[0] if len(sends) == 1 else sends},
+            )
         for outcome in outcomes:
             if outcome.ok:
                 continue
@@ -321,6 +333,13 @@ def record(chunk: Chunk, outcomes: list[Outcome]) -> None:
                 update["state"] = Delivery.DEFERRED
                 update["next_attempt_at"] = now + backoff(attempts)
             changed = Delivery.objects.filter(pk=outcome.key, state__in=LEASED).update(**update)
+            log.info(
+                "delivery %s %s: %s",
+                outcome.key,
+                update["state"],
+                update["last_reply"],
+                extra={"send": row.send_id, "delivery": outcome.key, "state": update["state"]},
+            )
             if changed and outcome.permanent:
                 # Once: recording again (the database went away after a commit) changes nothing.
                 signals.refused.send(
