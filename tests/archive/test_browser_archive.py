@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.archive.test_archive import press_release
 from tests.paths import ARTIFACTS
@@ -16,14 +17,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_it_lets_a_reader_comment_on_a_post(page, live_server, wanabidii):  # type: ignore[no-untyped-def]
     archive_post(wanabidii, press_release())
     page.goto(f"{live_server.url}/lists/wanabidii/")
-    assert page.get_by_role("heading", name="Tuesday, 1 December 2015").is_visible()
+    expect(page.get_by_role("heading", name="Tuesday, 1 December 2015")).to_be_visible()
     page.get_by_role("link", name="United States and Cuba Hold Migration Talks").first.click()
     page.get_by_label("Name").fill("Juma")
     page.get_by_label("Email").fill("juma@example.org")
     page.get_by_label("Comment").fill("Asante sana.")
     page.get_by_role("button", name="Publish").click()
     page.screenshot(path=str(ARTIFACTS / "archive-post-with-comment.png"), full_page=True)
-    assert page.get_by_text("Asante sana.").is_visible()
+    expect(page.get_by_text("Asante sana.")).to_be_visible()
     assert "juma@example.org" not in page.content()
 
 
@@ -50,10 +51,10 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.get_by_role("link", name="December").click()
-    assert page.get_by_role("heading", name="wanabidii: December 2015").is_visible()
+    expect(page.get_by_role("heading", name="wanabidii: December 2015")).to_be_visible()
     page.get_by_role("link", name="Re: Water rationing").click()
     page.get_by_role("link", name="View the thread (2 messages)").click()
-    assert page.get_by_role("heading", name="Thread: Water rationing").is_visible()
+    expect(page.get_by_role("heading", name="Thread: Water rationing")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "archive-thread.png"), full_page=True)
 
     with page.expect_download() as download:
@@ -64,7 +65,7 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     page.get_by_role("link", name="Home").click()
     page.get_by_label("Search this archive").fill("rationing")
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_text("2 results for").is_visible()
+    expect(page.get_by_text("2 results for")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "archive-search.png"), full_page=True)
 
     page.get_by_role("link", name="Water rationing").first.click()
@@ -72,7 +73,7 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     page.get_by_label("Email").fill("juma@example.org")
     page.get_by_label("Comment").fill("When does it end?")
     page.get_by_role("button", name="Publish").click()
-    assert page.get_by_text("your comment is held for review").is_visible()
+    expect(page.get_by_text("your comment is held for review")).to_be_visible()
     assert page.get_by_text("When does it end?").count() == 0
     post_url = page.url.split("#")[0]
 
@@ -83,11 +84,11 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     page.get_by_role("button", name="Log in").click()
     page.screenshot(path=str(ARTIFACTS / "archive-moderation.png"), full_page=True)
     page.get_by_role("button", name="Approve the comment by Juma").click()
-    assert page.get_by_text("Published the comment by Juma.").is_visible()
+    expect(page.get_by_text("Published the comment by Juma.")).to_be_visible()
 
     page.context.clear_cookies()
     page.goto(post_url)
-    assert page.get_by_text("When does it end?").is_visible()
+    expect(page.get_by_text("When does it end?")).to_be_visible()
     assert "juma@example.org" not in page.content()
 
 
@@ -101,18 +102,18 @@ def test_it_walks_a_topics_archive_and_searches_the_account(page, live_server, a
     page.set_default_timeout(5000)
     page.goto(f"{live_server.url}/bulletins/USSTATEBPA/")
     page.get_by_role("link", name="Press Releases").click()
-    assert page.get_by_role("heading", name="Tuesday, 1 December 2015").is_visible()
+    expect(page.get_by_role("heading", name="Tuesday, 1 December 2015")).to_be_visible()
     page.get_by_role("link", name="November").click()
-    assert page.get_by_role("heading", name="Press Releases: November 2015").is_visible()
+    expect(page.get_by_role("heading", name="Press Releases: November 2015")).to_be_visible()
     page.get_by_role("link", name="Climate Remarks").click()
-    assert page.get_by_role("heading", name="Climate Remarks").is_visible()
+    expect(page.get_by_role("heading", name="Climate Remarks")).to_be_visible()
     page.get_by_role("link", name="Newer Post").click()
-    assert page.get_by_role("heading", name="Migration Talks").is_visible()
+    expect(page.get_by_role("heading", name="Migration Talks")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "bulletin-web-copy.png"), full_page=True)
     page.get_by_role("link", name="Home").click()
     page.get_by_label("Search U.S. Department of State").fill("climate")
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_text("1 result for").is_visible()
+    expect(page.get_by_text("1 result for")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "account-search.png"), full_page=True)
     page.get_by_role("link", name="Climate Remarks").click()
-    assert page.get_by_role("heading", name="Climate Remarks").is_visible()
+    expect(page.get_by_role("heading", name="Climate Remarks")).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.feeds.test_watch_server import SNAPSHOTS, FeedServer, running_server
 from tests.paths import ARTIFACTS
@@ -47,17 +48,17 @@ def test_a_topic_admin_watches_a_feed_and_publishes_its_draft(
     shot(page, "1-add")
     page.click("button:has-text('Save')")
     page.click("button:has-text('Poll now')")
-    assert "10 existing items recorded" in page.content()
+    expect(page.locator("body")).to_contain_text("10 existing items recorded")
     shot(page, "2-first-poll")
 
     feed_server.serve("/briefings.xml", SNAPSHOTS[1])
     page.click("button:has-text('Poll now')")
-    assert "1 drafts for review" in page.content()
+    expect(page.locator("body")).to_contain_text("1 drafts for review")
     page.click("text=draft #")
-    assert f"Press Releases: {NEW_IN_2}" in page.content()
+    expect(page.locator("body")).to_contain_text(f"Press Releases: {NEW_IN_2}")
     shot(page, "3-draft")
     page.click("button:has-text('Publish to subscribers')")
-    assert "Published" in page.content()
+    expect(page.locator("body")).to_contain_text("Published")
     shot(page, "4-published")
     bulletin = Bulletin.objects.get(subject=NEW_IN_2)
     assert bulletin.status == Bulletin.SENDING

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import _console_user
 from tests.paths import ARTIFACTS
@@ -41,7 +42,7 @@ def test_it_takes_a_subscriber_from_the_form_to_unsubscribed(
         page.get_by_label("Email address").fill(ADDRESS)
         page.get_by_label("Press Releases").check()
         page.get_by_role("button", name="Subscribe").click()
-        assert page.get_by_role("heading", name="Check your email").is_visible()
+        expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
         shot(page, "2-check-your-email")
 
         deliver()
@@ -50,7 +51,7 @@ def test_it_takes_a_subscriber_from_the_form_to_unsubscribed(
         shot(page, "3-confirm")
         assert Subscriber.objects.get(email=ADDRESS).status == Subscriber.PENDING
         page.get_by_role("button", name="Confirm").click()
-        assert page.get_by_role("heading", name="You're subscribed").is_visible()
+        expect(page.get_by_role("heading", name="You're subscribed")).to_be_visible()
         shot(page, "4-confirmed")
 
         bulletin = create_bulletin(
@@ -64,14 +65,14 @@ def test_it_takes_a_subscriber_from_the_form_to_unsubscribed(
         page.goto(link(text, "Manage Subscriptions"))
         page.get_by_label("Daily digest").check()
         page.get_by_role("button", name="Save delivery").click()
-        assert page.get_by_text("Delivery saved: Daily digest.").is_visible()
+        expect(page.get_by_text("Delivery saved: Daily digest.")).to_be_visible()
         shot(page, "5-daily-digest")
         assert Subscriber.objects.get(email=ADDRESS).delivery_mode == Subscriber.DAILY
 
         page.goto(link(text, "Unsubscribe"))
         shot(page, "6-unsubscribe")
         page.get_by_role("button", name="Unsubscribe from everything").click()
-        assert page.get_by_role("heading", name="Unsubscribed").is_visible()
+        expect(page.get_by_role("heading", name="Unsubscribed")).to_be_visible()
         shot(page, "7-unsubscribed")
     assert Subscriber.objects.get(email=ADDRESS).status == Subscriber.UNSUBSCRIBED
 
@@ -92,7 +93,7 @@ def test_it_subscribes_from_the_signup_form_on_another_site(
     page.get_by_label("Email address").fill(ADDRESS)
     page.get_by_label("Press Releases").check()
     page.get_by_role("button", name="Subscribe").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     shot(page, "9-embedded-check-your-email")
     assert Subscriber.objects.get(email=ADDRESS).status == Subscriber.PENDING
     assert not topic.subscriptions.exists()
@@ -114,7 +115,7 @@ def test_it_shows_an_import_progressing_without_javascript(
     page.get_by_label("Press Releases").check()
     page.get_by_label("They already agreed: subscribe them now").check()
     page.get_by_role("button", name="Import").click()
-    assert page.get_by_text("Queued: waiting for a worker.").is_visible()
+    expect(page.get_by_text("Queued: waiting for a worker.")).to_be_visible()
     shot(page, "10-import-queued")
     deliver()  # the worker's periodic job runs the import
     page.wait_for_selector("text=Download the error report", timeout=10_000)  # meta refresh
