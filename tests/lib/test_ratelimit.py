@@ -8,7 +8,7 @@ from django.utils import timezone
 from tidings.delivery.limits import RateLimiter
 from tidings.lib.ratelimit import Buckets, Rule, take, wait_for_token
 from tidings.subscribers.actions import allow, seconds_until_allowed
-from tidings.subscribers.models import Throttle
+from tidings.subscribers.models import RateBucket
 
 
 def test_a_bucket_lets_a_burst_through_then_refills_at_its_rate() -> None:
@@ -50,6 +50,6 @@ def test_buckets_forget_keys_that_filled_up_again(monkeypatch) -> None:  # type:
 def test_the_database_bucket_is_the_same_arithmetic(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     assert [allow("k", 2, 60) for _ in range(3)] == [True, True, False]
     assert seconds_until_allowed("k", 2, 60) == 30  # one token every thirty seconds
-    Throttle.objects.filter(key="k").update(stamp=timezone.now() - timezone.timedelta(seconds=31))
+    RateBucket.objects.filter(key="k").update(stamp=timezone.now() - timezone.timedelta(seconds=31))
     assert allow("k", 2, 60) is True
     assert allow("k", 2, 60) is False

@@ -24,9 +24,11 @@ class Post(models.Model):
     body_html = models.TextField(blank=True)
     # The body as an anonymous reader's page shows it, rendered once when archived (a member's
     # page, which shows addresses, renders it again).
-    rendered = models.TextField(blank=True)
+    # Database defaults here and below: the previous release, still running while an upgrade
+    # migrates, inserts posts without these columns.
+    rendered = models.TextField(blank=True, default="", db_default="")
     # The message was too large to show in full: the page shows the start and links the whole.
-    truncated = models.BooleanField(default=False)
+    truncated = models.BooleanField(default=False, db_default=False)
     in_reply_to = models.CharField(max_length=500, blank=True)
     references = models.TextField(blank=True, help_text="Message-IDs, space separated.")
     # The subject without "Re:" and list tags, for threading mail that lost its headers.

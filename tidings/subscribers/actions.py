@@ -23,11 +23,11 @@ from tidings.lib.ratelimit import Rule, refill, take, wait_for_token
 from tidings.lib.tokens import BadToken, ExpiredToken, make_token, read_token, sign_id
 from tidings.subscribers.mail import notice
 from tidings.subscribers.models import (
+    RateBucket,
     Subscriber,
     SubscribeSettings,
     Subscription,
     Suppression,
-    Throttle,
 )
 from tidings.subscribers.signals import topics_dropped
 from tidings.topics.models import Topic
@@ -128,21 +128,21 @@ def allow(key: str, limit: int, window: int) -> bool:
     now = timezone.now()
     with transaction.atomic():
         try:
-            throttle, created = Throttle.objects.select_for_update().get_or_create(
+            throttle, created = RateBucket.objects.select_for_update().get_or_create(
                 key=key, defaults={"stamp": now, "tokens": limit - 1}
             )
         except IntegrityError:  # another process created it between our get and create
-            throttle, created = Throttle.objects.select_for_update().get(key=key), False
+            throttle, created = RateBucket.objects.select_for_update().get(key=key), False
         if created:
             return limit >= 1
         ok, left = take(throttle.tokens, (now - throttle.stamp).total_seconds(), rule)
-        Throttle.objects.filter(pk=throttle.pk).update(tokens=left, stamp=now)
+        RateBucket.objects.filter(pk=throttle.pk).update(tokens=left, stamp=now)
         return ok
 
 
 def seconds_until_allowed(key: str, limit: int, window: int) -> int:
     """Return how long until key may have one more event (at least 1): a Retry-After value."""
-    row = Throttle.objects.filter(key=key).values_list("tokens", "stamp").first()
+    row = RateBucket.objects.filter(key=key).values_list("tokens", "stamp").first()
     if row is None:
         return 1
     rule = Rule(limit, window)

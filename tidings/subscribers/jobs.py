@@ -8,13 +8,13 @@ from django.utils import timezone
 
 from tidings.lib.periodic import periodic
 from tidings.subscribers.import_jobs import process_one_import
-from tidings.subscribers.models import Throttle
+from tidings.subscribers.models import RateBucket
 
 
 @periodic("subscribers.throttles", every=3600)
 def forget_old_throttles() -> None:
     """Delete rate-limit buckets nobody has touched for a day (full again long since)."""
-    Throttle.objects.filter(stamp__lt=timezone.now() - timedelta(days=1)).delete()
+    RateBucket.objects.filter(stamp__lt=timezone.now() - timedelta(days=1)).delete()
 
 
 @periodic("subscribers.imports", every=5)

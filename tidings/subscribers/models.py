@@ -195,7 +195,7 @@ class BounceEvent(models.Model):
         return f"{self.email}: {self.kind} → {self.decision}"
 
 
-class Throttle(models.Model):
+class RateBucket(models.Model):
     """A token bucket shared by every web process (lib.ratelimit's arithmetic): the tokens it
     held at `stamp`."""
 

@@ -21,21 +21,20 @@ def restore_search_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('archive', '0005_post_search_vector'),
+        ("archive", "0005_post_search_vector"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='post',
-            name='rendered',
-            field=models.TextField(blank=True),
+            model_name="post",
+            name="rendered",
+            field=models.TextField(blank=True, default="", db_default=""),
         ),
         migrations.AddField(
-            model_name='post',
-            name='truncated',
-            field=models.BooleanField(default=False),
+            model_name="post",
+            name="truncated",
+            field=models.BooleanField(default=False, db_default=False),
         ),
         migrations.RunPython(restore_search_triggers, migrations.RunPython.noop),
     ]
