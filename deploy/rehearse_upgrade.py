@@ -112,7 +112,10 @@ class Database:
         return int(row[0]) if row and row[0] is not None else 0
 
     def sent(self) -> int:
-        return self.value("SELECT count(*) FROM delivery_delivery WHERE state = 'sent'")
+        return self.value(
+            "SELECT count(*) FROM delivery_delivery d JOIN delivery_send s ON s.id = d.send_id"
+            " WHERE d.state = 'sent' AND s.kind = 'bulletin'"
+        )
 
     def posts(self) -> int:
         return self.value("SELECT count(*) FROM archive_post")
@@ -126,6 +129,15 @@ class Database:
                 " WHERE captured AND r LIKE 'reader%%' GROUP BY r"
             ).fetchall()
         return len(rows), sum(n - 1 for _, n in rows)
+
+
+def export(commit: str, into: Path) -> Path:
+    into.mkdir()
+    tree = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=tree.stdout, check=True)
+    return into
 
 
 def scratch_database(url: str) -> None:
@@ -160,6 +172,12 @@ def main() -> None:
     parser.add_argument(
         "--from", dest="previous", required=True, help="the release running now (a commit)"
     )
+    parser.add_argument(
+        "--to",
+        dest="upgrade",
+        default="",
+        help="the release to upgrade to (default: this checkout)",
+    )
     parser.add_argument("--recipients", type=int, default=20000)
     parser.add_argument(
         "--database-url", default="postgres://root@127.0.0.1:5432/tidings_rehearsal"
@@ -167,12 +185,8 @@ def main() -> None:
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="tidings-rehearsal-"))
-    old_tree = work / "previous"
-    old_tree.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", options.previous], capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
+    old_tree = export(options.previous, work / "previous")
+    new_tree = export(options.upgrade, work / "new") if options.upgrade else ROOT
     scratch_database(options.database_url)
     smtp_port, web_port = free_port(), free_port()
     env = {
@@ -183,9 +197,11 @@ def main() -> None:
         "TIDINGS_BASE_URL": f"http://127.0.0.1:{web_port}",
     }
     old = Release("previous", old_tree, env, work)
-    new = Release("new", ROOT, env, work)
+    new = Release("new", new_tree, env, work)
     db = Database(options.database_url)
-    say(f"previous release {options.previous}, new release {ROOT}; logs in {work}")
+    say(
+        f"previous release {options.previous}, new release {options.upgrade or ROOT}; logs in {work}"
+    )
 
     old.run("migrate")
     old.run(
@@ -241,7 +257,7 @@ def main() -> None:
     )
     check(http_ok(f"http://127.0.0.1:{web_port}/"), "the previous web server answers")
     check(
-        http_ok(f"http://127.0.0.1:{web_port}/api/v1/topics/", token),
+        http_ok(f"http://127.0.0.1:{web_port}/api/v1/topics", token),
         "the previous API answers (its rate limit)",
     )
     check(old.alive(), "no previous process died")
@@ -258,7 +274,7 @@ def main() -> None:
     check(
         wait_for(lambda: http_ok(f"http://127.0.0.1:{web_port}/"), 30), "the new web server answers"
     )
-    check(http_ok(f"http://127.0.0.1:{web_port}/api/v1/topics/", token), "the new API answers")
+    check(http_ok(f"http://127.0.0.1:{web_port}/api/v1/topics", token), "the new API answers")
     post_to_list(smtp_port, "After restart")
     check(wait_for(lambda: db.posts() >= 2, 30), "the new release archives a list post")
     check(
