@@ -6,6 +6,9 @@ list; mallory must be refused.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 
@@ -176,3 +179,19 @@ def _no_database_session_left_behind(django_db_setup, django_db_blocker):  # typ
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def _no_page_from_another_test() -> Iterator[None]:
+    """Start each test with no stored public page and no hit waiting (lib.pagecache, the file
+    cache in this test process's data dir; tracking.hits)."""
+    from django.core.cache import cache
+
+    from tidings.tracking import hits
+
+    cache.clear()
+    yield
+    if hits._log is not None:  # hits a test left unwritten are dropped with their journal
+        os.close(hits._log.fd)
+        hits._log.path.unlink(missing_ok=True)
+        hits._log = None

@@ -6,6 +6,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tidings.ops.views.RequestMetrics",
+    # Outermost after the metrics: it stores what anonymous readers get of the public pages.
+    "tidings.lib.pagecache.PageCache",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,6 +81,22 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Rendered public pages (lib.pagecache) and nothing else. Embedded: files in the data dir, shared
+# by the web processes of one machine. TIDINGS_CACHE_URL=redis://host:6379/0 shares them between
+# machines (and is faster).
+CACHE_URL = env_str("TIDINGS_CACHE_URL", "")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    )
+}
 
 ROOT_URLCONF = "tidings.urls"
 WSGI_APPLICATION = "tidings.wsgi.application"

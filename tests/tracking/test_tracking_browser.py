@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.paths import ARTIFACTS
@@ -9,7 +11,7 @@ from tests.smtp_helpers import sink_server
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
 from tidings.delivery.worker import process_chunk
-from tidings.tracking.actions import record_open
+from tidings.tracking.hits import Hit, write
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +28,7 @@ def sent(account, topic, bob):  # type: ignore[no-untyped-def]
     publish_bulletin(bulletin)
     with sink_server() as sink:
         process_chunk(sink.relay)
-    record_open(Delivery.objects.get().pk, bulletin.pk)
+    write("browser-test", [Hit(Delivery.objects.get().pk, time.time())])
     return bulletin
 
 

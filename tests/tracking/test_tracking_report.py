@@ -21,6 +21,7 @@ from tidings.subscribers.actions import set_topics, subscribe, unsubscribe_all
 from tidings.subscribers.models import Subscription
 from tidings.topics.actions import create_topic
 from tidings.tracking.actions import backfill_topic
+from tidings.tracking.hits import hit_log
 from tidings.tracking.models import TopicDay, TrackingSettings, Unsubscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,6 +61,7 @@ def sent(client, account, topic, bob):  # type: ignore[no-untyped-def]
     for path in CLICK.findall(html["bob@example.org"]):
         assert client.get(path).status_code == 302
     assert client.get(CLICK.findall(html["frank@x.org"])[1]).status_code == 302
+    hit_log().flush()
     unsubscribe_all(bob)
     return bulletin
 

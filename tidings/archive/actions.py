@@ -34,6 +34,7 @@ from tidings.inbound.models import InboundMessage
 from tidings.lib import mailtext as text
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.network import network_of
+from tidings.lib.pagecache import bump
 from tidings.lib.tokens import make_token
 from tidings.lists.models import MailingList
 
@@ -365,6 +366,7 @@ def approve_comment(comment: Comment) -> Comment:
         )
         comment.status = Comment.PUBLISHED
         if updated:  # approved twice (two moderators at once): notify once
+            bump()
             notify_readers(comment)
     return comment
 

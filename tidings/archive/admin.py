@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from tidings.archive.models import Comment, Post
+from tidings.lib.pagecache import bump
 
 
 @admin.register(Post)
@@ -20,3 +21,4 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.action(description="Publish the selected comments")
     def publish(self, request, queryset):  # type: ignore[no-untyped-def]
         queryset.update(status=Comment.PUBLISHED)
+        bump()

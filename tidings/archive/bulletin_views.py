@@ -19,6 +19,7 @@ from tidings.archive import search as archive_search
 from tidings.archive.views import group_by_day, readable_lists
 from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
+from tidings.lib.pagecache import public_page
 from tidings.topics.models import Topic
 
 # Only these have a web copy: a draft is nobody's business until it is published.
@@ -44,6 +45,7 @@ def neighbours(bulletin: Bulletin, topic: Topic) -> tuple[Bulletin | None, Bulle
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def web_copy(request: HttpRequest, pk: int) -> HttpResponse:
     bulletin = get_object_or_404(
         Bulletin.objects.select_related("account"), pk=pk, status__in=PUBLISHED
@@ -108,12 +110,14 @@ def blog_page(
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def topic_index(request: HttpRequest, account: str, topic: str) -> HttpResponse:
     the_topic = readable_topic(request, account, topic)
     return blog_page(request, the_topic, topics.topic_bulletins(the_topic), {})
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def topic_month(
     request: HttpRequest, account: str, topic: str, year: int, month: int
 ) -> HttpResponse:
@@ -129,6 +133,7 @@ def topic_month(
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def topic_feed(request: HttpRequest, account: str, topic: str) -> HttpResponse:
     the_topic = readable_topic(request, account, topic)
     bulletins = list(topics.topic_bulletins(the_topic)[: topics.FEED_ENTRIES])
@@ -136,6 +141,7 @@ def topic_feed(request: HttpRequest, account: str, topic: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def account_archive(request: HttpRequest, account: str) -> HttpResponse:
     the_account = get_object_or_404(Account, code=account)
     member = is_member(request.user, the_account)

@@ -25,6 +25,7 @@ from tidings.archive import actions, export
 from tidings.archive.forms import CommentForm
 from tidings.archive.models import Attachment, Comment, Month, Post
 from tidings.archive.search import SearchPage, search_posts
+from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, read_token
 from tidings.lib.web import client_ip
 from tidings.lists.models import MailingList
@@ -127,6 +128,7 @@ def blog_page(
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def index(request: HttpRequest, name: str) -> HttpResponse:
     mailing_list = readable_list(request, name)
     posts = Post.objects.filter(mailing_list=mailing_list).order_by("-date", "-pk")
@@ -134,6 +136,7 @@ def index(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def month(request: HttpRequest, name: str, year: int, month: int) -> HttpResponse:
     mailing_list = readable_list(request, name)
     if not (1 <= month <= 12 and 1970 <= year <= 9999):
@@ -211,6 +214,7 @@ def comment_from_form(
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@public_page
 def post(request: HttpRequest, name: str, slug: str) -> HttpResponse:
     mailing_list = readable_list(request, name)
     the_post = get_object_or_404(
@@ -308,6 +312,7 @@ def thread_tree(posts: list[Post]) -> list[tuple[Post, int]]:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def thread(request: HttpRequest, name: str, slug: str) -> HttpResponse:
     mailing_list = readable_list(request, name)
     first, posts = thread_posts(mailing_list, slug)
@@ -378,6 +383,7 @@ def search(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def feed(request: HttpRequest, name: str) -> HttpResponse:
     mailing_list = readable_list(request, name)
     posts = list(
@@ -389,6 +395,7 @@ def feed(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_page
 def comments_feed(request: HttpRequest, name: str, slug: str) -> HttpResponse:
     mailing_list = readable_list(request, name)
     the_post = get_object_or_404(Post.objects.defer(*HEAVY), mailing_list=mailing_list, slug=slug)

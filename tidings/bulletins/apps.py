@@ -6,5 +6,9 @@ class Config(AppConfig):
     label = "bulletins"
 
     def ready(self) -> None:
+        from tidings.bulletins.models import Bulletin
+        from tidings.lib.pagecache import shown_publicly
+
+        shown_publicly(Bulletin)
         # How the worker writes bulletins, the periodic jobs.
         from tidings.bulletins import compose, jobs  # noqa: F401

@@ -14,6 +14,7 @@ from tidings.delivery.dkim import sign
 from tidings.delivery.models import Send
 from tidings.delivery.signals import sends_finished
 from tidings.delivery.worker import message_id
+from tidings.lib.pagecache import bump
 from tidings.subscribers.models import Subscriber, Suppression
 from tidings.topics.models import Topic
 
@@ -95,6 +96,7 @@ def shared_addresses(addresses: list[str]) -> set[str]:
 @receiver(sends_finished)
 def mark_sent(sender: object, send_ids: list[int], at: object, **kwargs: object) -> None:
     """A bulletin whose send is done is sent."""
-    Bulletin.objects.filter(sends__id__in=send_ids, status=Bulletin.SENDING).update(
+    if Bulletin.objects.filter(sends__id__in=send_ids, status=Bulletin.SENDING).update(
         status=Bulletin.SENT, sent_at=at
-    )
+    ):
+        bump()

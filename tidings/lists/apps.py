@@ -10,5 +10,9 @@ class Config(AppConfig):
     ]
 
     def ready(self) -> None:
+        from tidings.lib.pagecache import shown_publicly
+        from tidings.lists.models import MailingList
+
+        shown_publicly(MailingList)
         # The address reader, inbound handlers, how the worker writes posts, periodic jobs.
         from tidings.lists import addresses, compose, inbound, jobs  # noqa: F401

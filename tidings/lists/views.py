@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tidings.accounts.access import can_see_roster
+from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, ExpiredToken
 from tidings.lib.web import client_network
 from tidings.lists import membership
@@ -36,6 +37,7 @@ def throttled(request: HttpRequest, mailing_list: MailingList) -> HttpResponse |
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@public_page
 def join(request: HttpRequest, name: str) -> HttpResponse:
     mailing_list = get_object_or_404(MailingList, name=name)
     if request.method == "POST" and (refused := throttled(request, mailing_list)):

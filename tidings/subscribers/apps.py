@@ -13,5 +13,9 @@ class Config(AppConfig):
     ]
 
     def ready(self) -> None:
+        from tidings.lib.pagecache import shown_publicly
+        from tidings.subscribers.models import SubscribeSettings
+
+        shown_publicly(SubscribeSettings)
         # The address reader, the inbound handlers, the periodic jobs.
         from tidings.subscribers import addresses, inbound, jobs  # noqa: F401

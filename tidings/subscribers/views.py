@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tidings.accounts.models import Account
+from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, ExpiredToken, unsign_id
 from tidings.lib.web import client_network
 from tidings.subscribers import actions
@@ -34,6 +35,7 @@ def bad_link(request: HttpRequest, error: BadToken) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@public_page
 def subscribe(request: HttpRequest, code: str) -> HttpResponse:
     account = get_object_or_404(Account, code=code)
     if request.method == "POST":

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "tidings.topics"
     label = "topics"
+
+    def ready(self) -> None:
+        from tidings.lib.pagecache import shown_publicly
+        from tidings.topics.models import Category, Topic
+
+        shown_publicly(Topic, Category)

@@ -1,11 +1,10 @@
-"""Every write of the tracking app: events as single upserts, settings, daily topic counts."""
+"""Writes of the tracking app: settings, unsubscribes, daily topic counts (hits: tracking.hits)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Min
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -14,7 +13,7 @@ from tidings.accounts.models import Account
 from tidings.delivery.models import Delivery, Send
 from tidings.subscribers.models import Subscriber, Subscription
 from tidings.topics.models import Topic
-from tidings.tracking.models import Click, Link, Open, TopicDay, TrackingSettings, Unsubscribe
+from tidings.tracking.models import TopicDay, TrackingSettings, Unsubscribe
 
 
 def settings_for(account: Account) -> TrackingSettings:
@@ -28,45 +27,6 @@ def save_settings(account: Account, *, opens: bool, clicks: bool) -> TrackingSet
     found.opens, found.clicks = opens, clicks
     found.save(update_fields=["opens", "clicks"])
     return found
-
-
-def bulletin_of(delivery_id: int) -> int | None:
-    """Return the bulletin a delivery carried, or None (no such delivery, or not a bulletin)."""
-    return (
-        Delivery.objects.filter(pk=delivery_id, send__kind=Send.BULLETIN)
-        .values_list("send__bulletin_id", flat=True)
-        .first()
-    )
-
-
-def _upsert(sql: str, params: list[Any]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def record_open(delivery_id: int, bulletin_id: int) -> None:
-    """Count one load of the open image: the first makes the recipient a unique open."""
-    now = timezone.now()
-    table = Open._meta.db_table
-    _upsert(
-        f"INSERT INTO {table} (delivery_id, bulletin_id, first_at, last_at, count) "  # noqa: S608
-        f"VALUES (%s, %s, %s, %s, 1) ON CONFLICT (delivery_id) "
-        f"DO UPDATE SET count = {table}.count + 1, last_at = excluded.last_at",
-        [delivery_id, bulletin_id, now, now],
-    )
-
-
-def record_click(delivery_id: int, link: Link) -> None:
-    """Count one click of one link by one delivery's recipient."""
-    now = timezone.now()
-    table = Click._meta.db_table
-    _upsert(
-        f"INSERT INTO {table} "  # noqa: S608
-        f"(delivery_id, link_id, bulletin_id, first_at, last_at, count) "
-        f"VALUES (%s, %s, %s, %s, %s, 1) ON CONFLICT (delivery_id, link_id) "
-        f"DO UPDATE SET count = {table}.count + 1, last_at = excluded.last_at",
-        [delivery_id, link.pk, link.bulletin_id, now, now],
-    )
 
 
 def record_unsubscribe(subscriber: Subscriber, topic: Topic | None = None) -> Unsubscribe:

@@ -122,3 +122,14 @@ class TopicDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic_id} on {self.day}: {self.subscribers}"
+
+
+class HitBatch(models.Model):
+    """A journal of open and click hits that has been counted (tracking.hits): its name, so a
+    journal replayed after its process died is never counted twice. Kept for a week."""
+
+    name = models.CharField(max_length=200, unique=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.name
