@@ -1,0 +1,300 @@
+"""Web tier benchmark: each public endpoint under wrk at 64 connections, beside the ceiling.
+
+    .venv/bin/python bench/web.py [--seconds 10] [--connections 64] [--replay 1000000]
+                                  [--fanout 1000000] [--cache-url redis://127.0.0.1:6379/5]
+
+A fresh installation seeded with the press-release scenario (`tidings demo --no-serve`) runs
+`tidings web` (granian, a process per core). In the same run a hello-world WSGI app runs on the
+same server stack (granian, as many processes, as many threads): the ceiling. For each endpoint
+it prints requests per second, p99 latency, errors and the ratio to the ceiling.
+
+--replay N sends N open and click hits over many recipients' tokens, then checks that the
+database counted exactly as many as were answered (none lost, none twice).
+--fanout N runs bench/fanout.py with N recipients (a second installation on this machine,
+into a C SMTP sink) and measures the bulletin web copy while it sends.
+Needs wrk (Debian package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HELLO = """
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
+    return [b"Hello world\\n"]
+"""
+# Rotates through the tokens of many recipients (one hit in three a click).
+REPLAY_LUA = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} never answered")
+
+
+def wrk(url: str, seconds: int, connections: int, script: str = "") -> dict[str, float]:
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    argv += ["-s", script] if script else []
+    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+
+    def number(pattern: str, default: float = 0.0) -> float:
+        found = re.search(pattern, out)
+        return float(found.group(1)) if found else default
+
+    def ms(pattern: str) -> float:
+        found = re.search(pattern + r"\s+([\d.]+)(us|ms|s)\b", out)
+        if not found:
+            return 0.0
+        value, unit = float(found.group(1)), found.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = number(r"Non-2xx or 3xx responses: (\d+)")
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    if socket_errors:
+        errors += sum(int(x) for x in socket_errors.groups())
+    return {
+        "rps": number(r"Requests/sec:\s+([\d.]+)"),
+        "p99_ms": ms(r"99%"),
+        "errors": errors,
+        "requests": number(r"(\d+) requests in"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--replay", type=int, default=0, help="open and click hits to replay")
+    parser.add_argument("--fanout", type=int, default=0, help="recipients of a send meanwhile")
+    parser.add_argument("--cache-url", default="", help="TIDINGS_CACHE_URL (default: files)")
+    options = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    data = Path(tempfile.mkdtemp(prefix="tidings-web-"))
+    port, hello_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIDINGS_", "DATABASE_URL"))}
+    env |= {
+        "TIDINGS_DATA_DIR": str(data),
+        "TIDINGS_BASE_URL": f"http://127.0.0.1:{port}",
+        "TIDINGS_LOG_LEVEL": "WARNING",
+    }
+    if options.cache_url:
+        env["TIDINGS_CACHE_URL"] = options.cache_url
+
+    def tidings(*argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "tidings", *argv],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise SystemExit(f"tidings {' '.join(argv)}:\n{done.stderr}")
+        return done.stdout
+
+    def shell(code: str) -> str:
+        return tidings("django", "shell", "-c", code).strip().splitlines()[-1]
+
+    tidings("demo", "--no-serve")
+    # The chain runs once so that the list has its archived post (harness work, not measured).
+    env["TIDINGS_SMTP_LISTEN"] = f"127.0.0.1:{free_port()}"
+    chain = [
+        subprocess.Popen([sys.executable, "-m", "tidings", role], env=env, cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for role in ("smtpd", "worker")
+    ]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while shell(POSTS) == "0" and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        for process in chain:
+            process.terminate()
+            process.wait(30)
+    facts = json.loads(shell(FACTS))
+    (data / "hello.py").write_text(HELLO)
+    processes = len(os.sched_getaffinity(0))
+    web = subprocess.Popen(
+        [sys.executable, "-m", "tidings", "web", "--listen", f"127.0.0.1:{port}"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    hello = subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(processes),
+         "--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(hello_port),
+         "--log-level", "warning", "hello:application"],
+        cwd=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    results: list[tuple[str, str, dict[str, float]]] = []
+    try:
+        wait_http(f"{base}/")
+        wait_http(f"http://127.0.0.1:{hello_port}/")
+        ceiling = wrk(f"http://127.0.0.1:{hello_port}/", options.seconds, options.connections)
+        endpoints = [
+            ("cached", "list archive index", f"/lists/{facts['list']}/"),
+            ("cached", "post page", facts["post"]),
+            ("cached", "bulletin web copy", f"/bulletins/{facts['bulletin']}/"),
+            ("cached", "topic archive", facts["topic"]),
+            ("cached", "subscribe page", f"/subscriptions/{facts['account']}/"),
+            ("cached", "Atom feed", f"/lists/{facts['list']}/feed/"),
+            ("hits", "open image", f"/t/o/{facts['tokens'][0]}.gif"),
+            ("hits", "click redirect", f"/t/c/{facts['tokens'][0]}/{facts['link']}/"),
+            ("search", "search (uncached)", f"/lists/{facts['list']}/search/?q=migration"),
+            ("static", "stylesheet", "/static/tidings.css"),
+        ]
+        for kind, name, path in endpoints:
+            if kind != "hits":
+                urllib.request.urlopen(base + path, timeout=10).read()  # rendered, then cached
+            results.append((kind, name, wrk(base + path, options.seconds, options.connections)))
+
+        print(f"\nweb tier, {processes} granian processes, wrk {options.connections} connections, "
+              f"{options.seconds} s each, cache: {options.cache_url or 'files in the data dir'}")  # fmt: skip
+        print(f"  {'hello-world WSGI app (ceiling)':34} {ceiling['rps']:9,.0f} req/s  p99 "
+              f"{ceiling['p99_ms']:7.1f} ms  errors {ceiling['errors']:.0f}")  # fmt: skip
+        for kind, name, r in results:
+            print(f"  {name:34} {r['rps']:9,.0f} req/s  p99 {r['p99_ms']:7.1f} ms  errors "
+                  f"{r['errors']:.0f}  {r['rps'] / ceiling['rps']:6.1%} of the ceiling  ({kind})")  # fmt: skip
+
+        if options.replay:
+            replay(options, base, facts, tidings, shell)
+        if options.fanout:
+            during_fanout(options, base, facts)
+    finally:
+        for process in (web, hello):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+POSTS = "from tidings.archive.models import Post; print(Post.objects.count())"
+FACTS = """
+import json
+from tidings.archive.models import Post
+from tidings.bulletins.models import Bulletin
+from tidings.delivery.models import Delivery
+from tidings.lists.models import MailingList
+from tidings.topics.models import Topic
+from tidings.tracking.models import Link
+from tidings.tracking.tokens import recipient_token
+bulletin = Bulletin.objects.exclude(status="draft").order_by("pk").first()
+post = Post.objects.order_by("pk").first()
+topic = Topic.objects.order_by("pk").first()
+link = Link.objects.filter(bulletin=bulletin).first() or Link.objects.create(bulletin=bulletin, position=0, url="https://www.state.gov/")
+ids = list(Delivery.objects.filter(send__bulletin=bulletin).values_list("pk", flat=True))
+print(json.dumps({
+    "bulletin": bulletin.pk, "account": bulletin.account.code,
+    "list": post.mailing_list.name, "post": f"/lists/{post.mailing_list.name}/{post.slug}/",
+    "topic": f"/bulletins/{topic.account.code}/{topic.code}/",
+    "link": link.pk, "deliveries": ids, "tokens": [recipient_token(i) for i in ids],
+}))
+"""
+
+
+def replay(options, base, facts, tidings, shell) -> None:  # type: ignore[no-untyped-def]
+    """Replay open and click hits over several recipients; the counts must match exactly."""
+    paths = []
+    for token in facts["tokens"]:
+        paths += [f"/t/o/{token}.gif", f"/t/o/{token}.gif", f"/t/c/{token}/{facts['link']}/"]
+    listing = Path(tempfile.mkstemp(suffix=".txt")[1])
+    listing.write_text("\n".join(paths) + "\n")
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(REPLAY_LUA % listing)
+    before = int(shell(COUNTED))
+    answered, errors, started = 0, 0, time.monotonic()
+    while answered < options.replay:
+        result = wrk(base + "/", 10, options.connections, str(script))
+        answered += int(result["requests"])
+        errors += int(result["errors"])
+    seconds = time.monotonic() - started
+    deadline = time.monotonic() + 30
+    counted = int(shell(COUNTED)) - before
+    while counted < answered - errors and time.monotonic() < deadline:
+        time.sleep(1)
+        counted = int(shell(COUNTED)) - before
+    print(f"\nreplay: {answered:,} open and click hits over {len(facts['tokens'])} recipients in "
+          f"{seconds:.0f} s ({answered / seconds:,.0f}/s), {errors} errors; counted "
+          f"{counted:,}: {'exact' if counted == answered - errors else 'MISMATCH'}")  # fmt: skip
+
+
+COUNTED = """
+from django.db.models import Sum
+from tidings.tracking.models import Click, Open
+print((Open.objects.aggregate(n=Sum("count"))["n"] or 0) + (Click.objects.aggregate(n=Sum("count"))["n"] or 0))
+"""
+
+
+def during_fanout(options, base, facts) -> None:  # type: ignore[no-untyped-def]
+    """The web copy under load while bench/fanout.py sends to N recipients on this machine."""
+    url = f"{base}/bulletins/{facts['bulletin']}/"
+    alone = wrk(url, options.seconds, options.connections)
+    fanout = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "fanout.py"), "--n", str(options.fanout),
+         "--baseline-n", "1000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    # Wait for the sending to start: the fan-out's workers appear.
+    while fanout.poll() is None and not sending():
+        time.sleep(0.5)
+    during = wrk(url, options.seconds, options.connections)
+    output, _ = fanout.communicate()
+    rate = re.search(r"end to end .*?([\d,]+) messages/s", output)
+    print(f"\nbulletin web copy while bench/fanout.py sends to {options.fanout:,} recipients:")
+    print(f"  alone          {alone['rps']:9,.0f} req/s  p99 {alone['p99_ms']:7.1f} ms")
+    print(f"  during the send {during['rps']:8,.0f} req/s  p99 {during['p99_ms']:7.1f} ms  errors "
+          f"{during['errors']:.0f}")  # fmt: skip
+    print(f"  the fan-out meanwhile: {rate.group(1) if rate else '?'} messages/s end to end")
+
+
+def sending() -> bool:
+    for proc in Path("/proc").iterdir():
+        try:
+            if b"worker\x00--once" in (proc / "cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+if __name__ == "__main__":
+    main()
