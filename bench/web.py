@@ -181,7 +181,7 @@ def main() -> None:
             ("hits", "open image", f"/t/o/{facts['tokens'][0]}.gif"),
             ("hits", "click redirect", f"/t/c/{facts['tokens'][0]}/{facts['link']}/"),
             ("search", "search (uncached)", f"/lists/{facts['list']}/search/?q=migration"),
-            ("static", "stylesheet", "/static/tidings.css"),
+            ("static", "stylesheet", facts["static"] + "tidings.css"),
         ]
         for kind, name, path in endpoints:
             if kind != "hits":
@@ -222,7 +222,9 @@ post = Post.objects.order_by("pk").first()
 topic = Topic.objects.order_by("pk").first()
 link = Link.objects.filter(bulletin=bulletin).first() or Link.objects.create(bulletin=bulletin, position=0, url="https://www.state.gov/")
 ids = list(Delivery.objects.filter(send__bulletin=bulletin).values_list("pk", flat=True))
+from django.conf import settings
 print(json.dumps({
+    "static": "/" + settings.STATIC_URL.lstrip("/"),
     "bulletin": bulletin.pk, "account": bulletin.account.code,
     "list": post.mailing_list.name, "post": f"/lists/{post.mailing_list.name}/{post.slug}/",
     "topic": f"/bulletins/{topic.account.code}/{topic.code}/",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from datetime import timedelta
@@ -155,12 +156,29 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
+
+
+def _static_version() -> str:
+    """A digest of every static file Tidings ships (and Django's version, for the admin's): it
+    names the static URL, so a file can be cached for a year and a new release gets new URLs."""
+    import django
+
+    digest = hashlib.sha256(django.__version__.encode())
+    for path in sorted(BASE_DIR.glob("**/static/**/*")):
+        if path.is_file():
+            digest.update(path.relative_to(BASE_DIR).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+STATIC_URL = f"static/{_static_version()}/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Serve straight from the apps' static folders: no collectstatic step before `tidings serve`.
+# Django serves them straight from the apps' static folders (no collectstatic step for tests or
+# `runserver`); `tidings web` collects them into STATIC_ROOT and granian serves them from there.
 WHITENOISE_USE_FINDERS = True
+STATIC_MAX_AGE = 365 * 24 * 3600
+WHITENOISE_MAX_AGE = STATIC_MAX_AGE
 
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:home"

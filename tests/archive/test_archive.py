@@ -363,10 +363,12 @@ def test_it_rejects_an_overlong_comment(post: Post) -> None:
     assert "body" in e.value.message_dict
 
 
-def test_it_serves_the_stylesheet(client):  # type: ignore[no-untyped-def]
-    response = client.get("/static/tidings.css")
+def test_it_serves_the_stylesheet_for_a_year_under_a_versioned_url(client, settings):  # type: ignore[no-untyped-def]
+    assert settings.STATIC_URL.startswith("/static/") and len(settings.STATIC_URL) == 21
+    response = client.get(f"{settings.STATIC_URL}tidings.css")
     assert response.status_code == 200
     assert b"font" in b"".join(response.streaming_content)
+    assert "max-age=31536000" in response["Cache-Control"]
 
 
 def test_it_refreshes_the_planners_statistics_after_a_big_import(

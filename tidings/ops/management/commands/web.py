@@ -21,7 +21,12 @@ class Command(TidingsCommand):
         from granian import Granian
         from granian.constants import Interfaces
 
+        from django.conf import settings
+        from django.core.management import call_command
+
         host, port = parse_listen(options["listen"])
+        # Static files from granian itself, under a URL that names their content (settings).
+        call_command("collectstatic", interactive=False, verbosity=0)
         processes = options["processes"] or len(os.sched_getaffinity(0))
         log.info(
             "web server listening on http://%s/ (%d processes; SIGHUP reloads them one by one)",
@@ -42,4 +47,7 @@ class Command(TidingsCommand):
             respawn_failed_workers=True,
             log_access=False,
             workers_kill_timeout=30,
+            static_path_route=["/" + settings.STATIC_URL.strip("/")],
+            static_path_mount=[settings.STATIC_ROOT],
+            static_path_expires=settings.STATIC_MAX_AGE,
         ).serve()
