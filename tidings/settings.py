@@ -157,7 +157,6 @@ USE_I18N = True
 USE_TZ = True
 
 
-
 def _static_version() -> str:
     """A digest of every static file Tidings ships (and Django's version, for the admin's): it
     names the static URL, so a file can be cached for a year and a new release gets new URLs."""

@@ -18,11 +18,10 @@ class Command(TidingsCommand):
         parser.add_argument("--threads", type=int, default=8, help="request threads per process")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        from granian import Granian
-        from granian.constants import Interfaces
-
         from django.conf import settings
         from django.core.management import call_command
+        from granian import Granian
+        from granian.constants import Interfaces
 
         host, port = parse_listen(options["listen"])
         # Static files from granian itself, under a URL that names their content (settings).
