@@ -12,7 +12,7 @@ it prints requests per second, p99 latency, errors and the ratio to the ceiling.
 database counted exactly as many as were answered (none lost, none twice).
 --fanout N runs bench/fanout.py with N recipients (a second installation on this machine,
 into a C SMTP sink) and measures the bulletin web copy while it sends.
-Needs wrk (Debian package).
+Needs wrk and, for --replay, ab (Debian packages wrk and apache2-utils).
 """
 
 from __future__ import annotations
@@ -36,16 +36,6 @@ HELLO = """
 def application(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
     return [b"Hello world\\n"]
-"""
-# Rotates through the tokens of many recipients (one hit in three a click).
-REPLAY_LUA = """
-local paths = {}
-for line in io.lines("%s") do paths[#paths + 1] = line end
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
-end
 """
 
 
@@ -234,29 +224,34 @@ print(json.dumps({
 
 
 def replay(options, base, facts, tidings, shell) -> None:  # type: ignore[no-untyped-def]
-    """Replay open and click hits over several recipients; the counts must match exactly."""
-    paths = []
-    for token in facts["tokens"]:
-        paths += [f"/t/o/{token}.gif", f"/t/o/{token}.gif", f"/t/c/{token}/{facts['link']}/"]
-    listing = Path(tempfile.mkstemp(suffix=".txt")[1])
-    listing.write_text("\n".join(paths) + "\n")
-    script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    script.write_text(REPLAY_LUA % listing)
+    """Send exactly N open and click hits (two opens for each click, over every recipient's
+    token) with ApacheBench, which, unlike wrk, sends an exact number of requests and waits for
+    every answer; the database must count exactly N."""
+    urls = [f"{base}/t/o/{t}.gif" for t in facts["tokens"]]
+    urls += [f"{base}/t/c/{t}/{facts['link']}/" for t in facts["tokens"]]
+    opens = options.replay * 2 // 3
+    shares = [opens // len(facts["tokens"])] * len(facts["tokens"])
+    shares += [(options.replay - opens) // len(facts["tokens"])] * len(facts["tokens"])
+    shares[0] += options.replay - sum(shares)
     before = int(shell(COUNTED))
-    answered, errors, started = 0, 0, time.monotonic()
-    while answered < options.replay:
-        result = wrk(base + "/", 10, options.connections, str(script))
-        answered += int(result["requests"])
-        errors += int(result["errors"])
+    answered, failed, started = 0, 0, time.monotonic()
+    for url, n in zip(urls, shares, strict=True):
+        out = subprocess.run(
+            ["ab", "-k", "-q", "-n", str(n), "-c", str(options.connections), url],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        answered += int(re.search(r"Complete requests:\s+(\d+)", out).group(1))  # type: ignore[union-attr]
+        failed += int(re.search(r"Failed requests:\s+(\d+)", out).group(1))  # type: ignore[union-attr]
     seconds = time.monotonic() - started
     deadline = time.monotonic() + 30
     counted = int(shell(COUNTED)) - before
-    while counted < answered - errors and time.monotonic() < deadline:
+    while counted < answered and time.monotonic() < deadline:
         time.sleep(1)
         counted = int(shell(COUNTED)) - before
-    print(f"\nreplay: {answered:,} open and click hits over {len(facts['tokens'])} recipients in "
-          f"{seconds:.0f} s ({answered / seconds:,.0f}/s), {errors} errors; counted "
-          f"{counted:,}: {'exact' if counted == answered - errors else 'MISMATCH'}")  # fmt: skip
+    print(f"\nreplay: {answered:,} open and click hits (ab, {options.connections} connections) over "
+          f"{len(facts['tokens'])} recipients in {seconds:.0f} s ({answered / seconds:,.0f}/s), "
+          f"{failed} failed; counted {counted:,}: "
+          f"{'exact' if counted == answered == options.replay else 'MISMATCH'}")  # fmt: skip
 
 
 COUNTED = """
