@@ -4,6 +4,7 @@ web server runs it): validators and 304s, invalidation, and nothing personal eve
 from __future__ import annotations
 
 import io
+import os
 import re
 from wsgiref.util import setup_testing_defaults
 
@@ -14,6 +15,7 @@ from django.db import connection
 from tests.archive.test_archive import press_release
 from tidings.archive.actions import add_comment, approve_comment, archive_post
 from tidings.archive.models import Post
+from tidings.lib import pagecache
 from tidings.ops.front import front
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,3 +149,28 @@ def test_each_reader_gets_a_csrf_token_of_their_own(reader, account) -> None:  #
     assert _does_token_match(token(first_again), reader.cookies["csrftoken"])
     assert _does_token_match(token(second_page), second.cookies["csrftoken"])
     assert not _does_token_match(token(second_page), reader.cookies["csrftoken"])
+
+
+def test_pages_can_live_in_redis_shared_by_web_machines(settings, post) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    prefix = f"tidings-test-{os.getpid()}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/9",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    first = Reader().get(url(post))
+    change_behind_the_cache(post, "Changed quietly")
+    pagecache._recent.clear()  # as another web machine would: nothing of its own in memory
+
+    assert "Changed quietly" not in Reader().get(url(post)).text
+    stored = redis.Redis(host="127.0.0.1", port=6379, db=9).keys(f"{prefix}:*tidings:page:*")
+    assert len(stored) == 1
+
+    post.refresh_from_db()
+    post.save()  # a change the signals see: every machine's pages are stale
+    assert "Changed quietly" in Reader().get(url(post)).text
+    assert first.status == 200
