@@ -22,11 +22,10 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -47,8 +46,7 @@ BATCH_SECONDS = 1.0
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     delivery_id: int
     at: float
     link_id: int = 0  # 0: the open image
