@@ -109,3 +109,16 @@ def test_the_command_plays_the_roles_it_is_given(wanabidii, bob) -> None:  # typ
     call_command("worker", "--role", "route", "--once")
     message.refresh_from_db()
     assert message.state == InboundMessage.DONE
+
+
+def test_a_failing_step_made_with_partial_is_logged_and_retried(caplog) -> None:  # type: ignore[no-untyped-def]
+    # The heartbeat is a functools.partial: a lost database during it must not end the worker.
+    import functools
+
+    from tidings.ops.worker import guarded
+
+    def beat(name: str) -> bool:
+        raise ConnectionError(f"{name}: the database is away")
+
+    assert guarded(functools.partial(beat, "w1"))() is False
+    assert "beat failed; trying again" in caplog.text

@@ -165,9 +165,12 @@ def load(url: str, times: int) -> None:
 def test_the_web_server_writes_its_hits_when_told_to_stop(installation) -> None:  # type: ignore[no-untyped-def]
     env, url = installation
     web = start_web(env)
-    load(url, 300)
-    web.send_signal(signal.SIGTERM)
-    assert web.wait(30) == 0
+    try:
+        load(url, 300)
+    finally:
+        web.send_signal(signal.SIGTERM)
+        code = web.wait(30)
+    assert code == 0
     assert opens(env) == 300
     assert list((Path(env["TIDINGS_DATA_DIR"]) / "hits").glob("*.hits")) == []
 
@@ -176,9 +179,11 @@ def test_the_web_server_writes_its_hits_when_told_to_stop(installation) -> None:
 def test_hits_of_a_killed_web_server_are_counted_when_it_starts_again(installation) -> None:  # type: ignore[no-untyped-def]
     env, url = installation
     web = start_web(env)
-    load(url, 300)
-    os.killpg(web.pid, signal.SIGKILL)  # the server and its processes, before a batch is due
-    web.wait(30)
+    try:
+        load(url, 300)
+    finally:
+        os.killpg(web.pid, signal.SIGKILL)  # the server and its processes, before a batch is due
+        web.wait(30)
     counted_before = opens(env)
     assert list((Path(env["TIDINGS_DATA_DIR"]) / "hits").glob("*.hits"))
 

@@ -78,11 +78,16 @@ def guarded(func: Callable[[], bool]) -> Callable[[], bool]:
     """Run a role's step so that a failure (a lost database connection) is logged and the
     next round starts on a new connection, instead of ending the role."""
 
+    # A step may be a functools.partial, which has no __name__ of its own.
+    name = getattr(func, "__name__", None) or getattr(
+        getattr(func, "func", None), "__name__", repr(func)
+    )
+
     def call() -> bool:
         try:
             return func()
         except Exception:
-            log.exception("%s failed; trying again", func.__name__)
+            log.exception("%s failed; trying again", name)
             close_old_connections()
             return False
 
