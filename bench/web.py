@@ -234,7 +234,12 @@ def replay(options, base, facts, tidings, shell) -> None:  # type: ignore[no-unt
     shares = [opens // len(facts["tokens"])] * len(facts["tokens"])
     shares += [(options.replay - opens) // len(facts["tokens"])] * len(facts["tokens"])
     shares[0] += options.replay - sum(shares)
-    before = int(shell(COUNTED))
+    # The hits of the measurements above are written within a second or so: wait for the count
+    # to settle before taking it as the baseline.
+    before, settled = -1, int(shell(COUNTED))
+    while settled != before:
+        time.sleep(2)
+        before, settled = settled, int(shell(COUNTED))
     answered, failed, started = 0, 0, time.monotonic()
     for url, n in zip(urls, shares, strict=True):
         out = subprocess.run(
