@@ -187,9 +187,12 @@ def _no_page_from_another_test() -> Iterator[None]:
     cache in this test process's data dir; tracking.hits)."""
     from django.core.cache import cache
 
+    from tidings.lib import pagecache
     from tidings.tracking import hits
 
     cache.clear()
+    pagecache._recent.clear()
+    pagecache._seen = (None, 0.0)
     yield
     if hits._log is not None:  # hits a test left unwritten are dropped with their journal
         os.close(hits._log.fd)

@@ -44,8 +44,28 @@ TOKEN_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 MAX_AGE = 300
 
 
+# The generation as this process last read it, and when: the front reads the shared value at
+# most every GENERATION_SECONDS, so a change made in another process reaches this one's readers
+# that much later at most (this process's own changes at once).
+GENERATION_SECONDS = 0.1
+_seen: tuple[object, float] = (None, 0.0)
+
+
 def _next_generation() -> None:
-    cache.set(GENERATION, time.time_ns(), None)
+    global _seen
+    value = time.time_ns()
+    cache.set(GENERATION, value, None)
+    _seen = (value, time.monotonic())
+
+
+def current_generation() -> object:
+    global _seen
+    value, at = _seen
+    now = time.monotonic()
+    if now - at >= GENERATION_SECONDS:
+        value = cache.get(GENERATION)
+        _seen = (value, now)
+    return value
 
 
 def bump(*args: Any, **kwargs: Any) -> None:
@@ -64,10 +84,13 @@ def shown_publicly(*models: type[Model]) -> None:
 
 
 def generation() -> int:
+    """The shared generation, read now (and remembered for the front)."""
+    global _seen
     found = cache.get(GENERATION)
     if found is None:
         cache.add(GENERATION, time.time_ns(), None)
         found = cache.get(GENERATION)
+    _seen = (found, time.monotonic())
     return int(found)
 
 
@@ -219,7 +242,7 @@ def lookup(meta: dict[str, Any]) -> Stored | None:
     """The stored page for this request, if it is anonymous and the page is current."""
     if not anonymous(meta):
         return None
-    current = cache.get(GENERATION)
+    current = current_generation()
     where = key(meta)
     page = _recent.get(where)
     if page is None or page.generation != current:
