@@ -13,10 +13,13 @@ from tidings.tracking import hits
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-NO_CACHE = [
-    ("Cache-Control", "max-age=0, no-cache, no-store, must-revalidate, private"),
-    ("Referrer-Policy", "no-referrer"),
+# Never stored anywhere, so that every load is counted; no referrer passed on to the link.
+NO_CACHE = ("Cache-Control", "max-age=0, no-cache, no-store, must-revalidate, private")
+IMAGE = [
+    ("Content-Type", "image/gif"),
+    ("Content-Length", str(len(hits.GIF))),
     ("X-Content-Type-Options", "nosniff"),
+    NO_CACHE,
 ]
 
 
@@ -26,13 +29,18 @@ def front(django_application: WSGIApp) -> WSGIApp:
             path = environ.get("PATH_INFO", "")
             if path.startswith("/t/o/") and path.endswith(".gif") and "/" not in path[5:]:
                 hits.count_open(path[5:-4])
-                start_response("200 OK", [("Content-Type", "image/gif"), *NO_CACHE])
+                start_response("200 OK", IMAGE)
                 return [hits.GIF]
             if path.startswith("/t/c/"):
                 token, _, link = path[5:].rstrip("/").partition("/")
                 valid = link.isdigit() and path.endswith("/")
                 if valid and (target := hits.count_click(token, int(link))):
-                    headers = [("Location", target), ("Content-Length", "0"), *NO_CACHE]
+                    headers = [
+                        ("Location", target),
+                        ("Content-Length", "0"),
+                        ("Referrer-Policy", "no-referrer"),
+                        NO_CACHE,
+                    ]
                     start_response("302 Found", headers)
                     return [b""]
             elif (page := pagecache.serve(environ, start_response)) is not None:

@@ -252,6 +252,9 @@ _log_lock = threading.Lock()
 def hit_log() -> HitLog:
     """This process's HitLog (made anew after a fork)."""
     global _log
+    log = _log
+    if log is not None and log.pid == os.getpid():
+        return log  # the common case, without the lock
     with _log_lock:
         if _log is None or _log.pid != os.getpid():
             _log = HitLog(Path(settings.DATA_DIR) / "hits")
