@@ -44,9 +44,7 @@ def run(statements_by_vendor):
 
 def backfill_threads(apps, schema_editor):
     Post = apps.get_model("archive", "Post")
-    Post.objects.using(schema_editor.connection.alias).filter(thread__isnull=True).update(
-        thread=F("pk")
-    )
+    Post.objects.using(schema_editor.connection.alias).filter(thread__isnull=True).update(thread=F("pk"))
 
 
 class Migration(migrations.Migration):

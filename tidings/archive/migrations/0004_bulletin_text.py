@@ -46,18 +46,12 @@ def backfill(apps, schema_editor):
 
     Bulletin = apps.get_model("bulletins", "Bulletin")
     BulletinText = apps.get_model("archive", "BulletinText")
-    for bulletin in (
-        Bulletin.objects.using(schema_editor.connection.alias)
-        .filter(status__in=["sending", "sent"])
-        .iterator()
-    ):
+    for bulletin in Bulletin.objects.using(schema_editor.connection.alias).filter(status__in=["sending", "sent"]).iterator():
         if bulletin.body_format == "html":
             text = html_to_text(sanitize(bulletin.body))
         else:
             text = html_to_text(markdown_to_html(bulletin.body))
-        BulletinText.objects.using(schema_editor.connection.alias).create(
-            bulletin_id=bulletin.pk, subject=bulletin.subject, text=text
-        )
+        BulletinText.objects.using(schema_editor.connection.alias).create(bulletin_id=bulletin.pk, subject=bulletin.subject, text=text)
 
 
 class Migration(migrations.Migration):

@@ -7,152 +7,76 @@ from django.db import migrations, models
 def carry_archive_setting(apps, schema_editor):
     """Lists whose archive was private become members-only."""
     MailingList = apps.get_model("lists", "MailingList")
-    MailingList.objects.using(schema_editor.connection.alias).filter(archive_public=False).update(
-        archive_visibility="members"
-    )
+    MailingList.objects.using(schema_editor.connection.alias).filter(archive_public=False).update(archive_visibility="members")
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("inbound", "0001_initial"),
-        ("lists", "0003_posting_rules"),
+        ('inbound', '0001_initial'),
+        ('lists', '0003_posting_rules'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="MembershipRequest",
+            name='MembershipRequest',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("address", models.EmailField(max_length=254)),
-                (
-                    "action",
-                    models.CharField(
-                        choices=[("join", "join"), ("leave", "leave"), ("invite", "invitation")],
-                        max_length=8,
-                    ),
-                ),
-                (
-                    "delivery_mode",
-                    models.CharField(
-                        choices=[
-                            ("each", "each message"),
-                            ("digest", "a daily digest"),
-                            ("nomail", "no mail (read on the web)"),
-                        ],
-                        default="each",
-                        max_length=8,
-                    ),
-                ),
-                ("created", models.DateTimeField(auto_now_add=True)),
-                ("done", models.DateTimeField(blank=True, null=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('address', models.EmailField(max_length=254)),
+                ('action', models.CharField(choices=[('join', 'join'), ('leave', 'leave'), ('invite', 'invitation')], max_length=8)),
+                ('delivery_mode', models.CharField(choices=[('each', 'each message'), ('digest', 'a daily digest'), ('nomail', 'no mail (read on the web)')], default='each', max_length=8)),
+                ('created', models.DateTimeField(auto_now_add=True)),
+                ('done', models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AddField(
-            model_name="mailinglist",
-            name="archive_visibility",
-            field=models.CharField(
-                choices=[
-                    ("public", "public"),
-                    ("members", "members only"),
-                    ("off", "off: posts are not archived"),
-                ],
-                default="public",
-                max_length=8,
-            ),
+            model_name='mailinglist',
+            name='archive_visibility',
+            field=models.CharField(choices=[('public', 'public'), ('members', 'members only'), ('off', 'off: posts are not archived')], default='public', max_length=8),
         ),
         migrations.AddField(
-            model_name="mailinglist",
-            name="attachment_policy",
-            field=models.CharField(
-                choices=[
-                    ("keep", "keep attachments"),
-                    ("strip", "strip attachments of the listed types"),
-                    ("refuse", "hold posts with attachments of the listed types"),
-                ],
-                default="keep",
-                max_length=8,
-            ),
+            model_name='mailinglist',
+            name='attachment_policy',
+            field=models.CharField(choices=[('keep', 'keep attachments'), ('strip', 'strip attachments of the listed types'), ('refuse', 'hold posts with attachments of the listed types')], default='keep', max_length=8),
         ),
         migrations.AddField(
-            model_name="mailinglist",
-            name="attachment_types",
-            field=models.TextField(
-                blank=True,
-                default="application/x-msdownload\napplication/x-msdos-program\napplication/x-executable\napplication/x-sh\napplication/java-archive\napplication/vnd.microsoft.portable-executable",
-                help_text="Content types the attachment policy applies to, one a line; 'application/*' matches a whole family.",
-            ),
+            model_name='mailinglist',
+            name='attachment_types',
+            field=models.TextField(blank=True, default='application/x-msdownload\napplication/x-msdos-program\napplication/x-executable\napplication/x-sh\napplication/java-archive\napplication/vnd.microsoft.portable-executable', help_text="Content types the attachment policy applies to, one a line; 'application/*' matches a whole family."),
         ),
         migrations.AddField(
-            model_name="mailinglist",
-            name="digest_sent_until",
-            field=models.DateTimeField(
-                blank=True, help_text="Posts relayed before this went into a digest.", null=True
-            ),
+            model_name='mailinglist',
+            name='digest_sent_until',
+            field=models.DateTimeField(blank=True, help_text='Posts relayed before this went into a digest.', null=True),
         ),
         migrations.AddField(
-            model_name="mailinglist",
-            name="members_visible",
-            field=models.BooleanField(
-                default=False, help_text="Members may see who else is on the list."
-            ),
+            model_name='mailinglist',
+            name='members_visible',
+            field=models.BooleanField(default=False, help_text='Members may see who else is on the list.'),
         ),
         migrations.AddField(
-            model_name="mailinglist",
-            name="reply_to",
-            field=models.CharField(
-                choices=[
-                    ("author", "replies go to the author"),
-                    ("list", "replies go to the list"),
-                    ("both", "replies go to the author and the list"),
-                ],
-                default="author",
-                max_length=8,
-            ),
+            model_name='mailinglist',
+            name='reply_to',
+            field=models.CharField(choices=[('author', 'replies go to the author'), ('list', 'replies go to the list'), ('both', 'replies go to the author and the list')], default='author', max_length=8),
         ),
         migrations.AddField(
-            model_name="member",
-            name="delivery_mode",
-            field=models.CharField(
-                choices=[
-                    ("each", "each message"),
-                    ("digest", "a daily digest"),
-                    ("nomail", "no mail (read on the web)"),
-                ],
-                default="each",
-                max_length=8,
-            ),
+            model_name='member',
+            name='delivery_mode',
+            field=models.CharField(choices=[('each', 'each message'), ('digest', 'a daily digest'), ('nomail', 'no mail (read on the web)')], default='each', max_length=8),
         ),
         migrations.AlterField(
-            model_name="listmessage",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("accepted", "accepted"),
-                    ("held", "held"),
-                    ("discarded", "discarded"),
-                    ("rejected", "rejected"),
-                    ("expired", "expired"),
-                ],
-                max_length=16,
-            ),
+            model_name='listmessage',
+            name='status',
+            field=models.CharField(choices=[('accepted', 'accepted'), ('held', 'held'), ('discarded', 'discarded'), ('rejected', 'rejected'), ('expired', 'expired')], max_length=16),
         ),
         migrations.AddIndex(
-            model_name="listmessage",
-            index=models.Index(fields=["status", "created"], name="list_message_status"),
+            model_name='listmessage',
+            index=models.Index(fields=['status', 'created'], name='list_message_status'),
         ),
         migrations.AddField(
-            model_name="membershiprequest",
-            name="mailing_list",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="requests",
-                to="lists.mailinglist",
-            ),
+            model_name='membershiprequest',
+            name='mailing_list',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requests', to='lists.mailinglist'),
         ),
         migrations.RunPython(carry_archive_setting, migrations.RunPython.noop),
-    ]
+]

@@ -6,25 +6,22 @@ from django.db import migrations, models
 def announce_lists_authenticate(apps, schema_editor):
     # Existing announce-only lists get the safe default new ones get.
     MailingList = apps.get_model("lists", "MailingList")
-    MailingList.objects.using(schema_editor.connection.alias).filter(
-        posting_policy="announce"
-    ).update(require_sender_authentication=True)
+    MailingList.objects.using(schema_editor.connection.alias).filter(posting_policy="announce").update(
+        require_sender_authentication=True
+    )
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("lists", "0005_header_safe_values"),
+        ('lists', '0005_header_safe_values'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="mailinglist",
-            name="require_sender_authentication",
-            field=models.BooleanField(
-                default=False,
-                help_text="Accept-listed and member senders count only when DKIM or SPF vouches for their From address (or the post is Tidings' own bulletin); others are held.",
-                verbose_name="senders must be authenticated",
-            ),
+            model_name='mailinglist',
+            name='require_sender_authentication',
+            field=models.BooleanField(default=False, help_text="Accept-listed and member senders count only when DKIM or SPF vouches for their From address (or the post is Tidings' own bulletin); others are held.", verbose_name='senders must be authenticated'),
         ),
         migrations.RunPython(announce_lists_authenticate, migrations.RunPython.noop),
     ]
