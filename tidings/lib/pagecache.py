@@ -279,6 +279,7 @@ class PageCache:
         response = self.get_response(request)
         if not (
             getattr(request, "public_page", False)
+            and request.method == "GET"  # a HEAD's body may be left out: never stored
             and response.status_code == 200
             and not response.streaming
             and set(response.cookies) <= {settings.CSRF_COOKIE_NAME}
