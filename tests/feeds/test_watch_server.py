@@ -8,9 +8,7 @@ through a redirect. The FeedServer and fixtures here serve the other test_watch_
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.certificates import self_signed
 from tests.paths import SHARED
 from tidings.feeds import fetch
 from tidings.feeds.fetch import FetchError, Refused
@@ -259,18 +258,7 @@ def test_it_reports_http_errors(feed_server: FeedServer) -> None:
 @pytest.fixture
 def tls_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FeedServer]:
     """The feed server over TLS, with a certificate for feeds.test from a throwaway CA."""
-    if shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=feeds.test"),
-            *("-addext", "subjectAltName=DNS:feeds.test"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed(tmp_path, "feeds.test", "DNS:feeds.test")
     server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_side.load_cert_chain(cert, key)
     monkeypatch.setattr(fetch, "resolve", stub_resolve)

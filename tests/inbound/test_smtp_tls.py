@@ -4,22 +4,20 @@ client verifies the relay's certificate unless told not to."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import smtplib
 import ssl
-import subprocess
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.smtp_helpers import Sink, free_port
+from tests.certificates import self_signed
+from tests.smtp_helpers import Sink, free_port, tidings_smtpd
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
 from tidings.delivery.smtp import CAPTURE_USERNAME, Outgoing, Pool, Relay, configured_relay
 from tidings.delivery.worker import process_chunk
 from tidings.inbound.models import InboundMessage
-from tidings.inbound.smtpd import make_controller
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,34 +25,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def certificate(tmp_path: Path) -> tuple[Path, Path]:
     """A self-signed certificate for the mail domain and 127.0.0.1, made for this test."""
-    if shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=tidings.localhost"),
-            *("-addext", "subjectAltName=DNS:tidings.localhost,IP:127.0.0.1"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed(tmp_path, "tidings.localhost", "DNS:tidings.localhost,IP:127.0.0.1")
 
 
 @pytest.fixture
 def tls_server(settings, certificate):  # type: ignore[no-untyped-def]
     settings.SMTP_TLS_CERT, settings.SMTP_TLS_KEY = map(str, certificate)
     settings.SMTP_REQUIRE_TLS_FOR_AUTH = True
-    port = free_port()
-    settings.SMTP_LISTEN = f"127.0.0.1:{port}"
-    settings.SMTP_RELAY = ""
-    controller = make_controller("127.0.0.1", port)
-    controller.start()
-    try:
+    with tidings_smtpd(settings) as port:
         yield port
-    finally:
-        controller.stop()
 
 
 def trusting(cert: Path) -> ssl.SSLContext:
