@@ -99,7 +99,8 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def marked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.public_page = True  # type: ignore[attr-defined]
+        # Read before rendering: a change made while the page renders makes it stale at once.
+        request.public_page_generation = generation()  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return marked
@@ -274,11 +275,10 @@ class PageCache:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not anonymous(request.META):
             return self.get_response(request)
-        # Read before rendering: a change made while the page renders makes it stale at once.
-        current = generation()
         response = self.get_response(request)
+        current = getattr(request, "public_page_generation", None)
         if not (
-            getattr(request, "public_page", False)
+            current is not None
             and request.method == "GET"  # a HEAD's body may be left out: never stored
             and response.status_code == 200
             and not response.streaming
