@@ -96,6 +96,8 @@ def main() -> None:
     parser.add_argument("--replay", type=int, default=0, help="open and click hits to replay")
     parser.add_argument("--fanout", type=int, default=0, help="recipients of a send meanwhile")
     parser.add_argument("--cache-url", default="", help="TIDINGS_CACHE_URL (default: files)")
+    parser.add_argument("--only", default="", help="measure only endpoints whose name has this")
+    parser.add_argument("--threads", type=int, default=8, help="request threads per process")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -146,13 +148,14 @@ def main() -> None:
     (data / "hello.py").write_text(HELLO)
     processes = len(os.sched_getaffinity(0))
     web = subprocess.Popen(
-        [sys.executable, "-m", "tidings", "web", "--listen", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "tidings", "web", "--listen", f"127.0.0.1:{port}",
+         "--threads", str(options.threads)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
     hello = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(processes),
-         "--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(hello_port),
+         "--blocking-threads", str(options.threads), "--host", "127.0.0.1", "--port", str(hello_port),
          "--log-level", "warning", "hello:application"],
         cwd=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
@@ -176,6 +179,8 @@ def main() -> None:
             ("hits", "click redirect", f"/t/c/{facts['tokens'][0]}/{facts['link']}/"),
         ]
         for kind, name, path in endpoints:
+            if options.only not in name:
+                continue
             if kind != "hits":
                 urllib.request.urlopen(base + path, timeout=10).read()  # rendered, then cached
             # The ceiling is measured right before each endpoint: on a shared 2-core machine it

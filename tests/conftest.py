@@ -195,6 +195,8 @@ def _no_page_from_another_test() -> Iterator[None]:
     pagecache._seen = (None, 0.0)
     yield
     if hits._log is not None:  # hits a test left unwritten are dropped with their journal
-        os.close(hits._log.fd)
-        hits._log.path.unlink(missing_ok=True)
+        for journal in [hits._log.journal] + [j for j, _ in hits._log.pending]:
+            journal.map.close()
+            os.close(journal.fd)
+            journal.path.unlink(missing_ok=True)
         hits._log = None

@@ -196,3 +196,19 @@ def test_hits_of_a_killed_web_server_are_counted_when_it_starts_again(installati
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait(30)
+
+
+def test_a_full_journal_is_closed_and_the_next_one_begun(sent, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, delivery, _ = sent
+    monkeypatch.setattr("tidings.tracking.hits.JOURNAL_LINES", 4)
+    log = HitLog(tmp_path)
+    for _ in range(10):
+        log.add(Hit(delivery.pk, time.time()))
+    journals = sorted(tmp_path.glob("*.hits"))
+    assert len(journals) == 3
+    assert sorted(len(read_journal(path)) for path in journals) == [2, 4, 4]
+
+    assert log.flush() == 10
+    log.close()
+    assert Open.objects.get().count == 10
+    assert list(tmp_path.iterdir()) == []
