@@ -8,9 +8,10 @@ under load, bench/web.py), and keeps it in memory; a flusher thread writes what 
 a second or a thousand hits later, in one transaction that also records the journal's name
 (`HitBatch`), and then deletes the journal. What is written into the mapping is in the operating
 system's page cache at once, so it outlives the process, like a write() would. A journal left
-behind by a process that was killed is replayed by the next flush of any process on the machine: when its name is recorded it was written already and is only
-deleted, otherwise it is written now. So a hit is counted once, whenever the process stops.
-(A crash of the whole machine may lose what the operating system had not yet written to disk.)
+behind by a process that was killed is replayed by the next flush of any process on the
+machine: when its name is recorded it was written already and is only deleted, otherwise it is
+written now. So a hit is counted once, whenever the process stops. (A crash of the whole
+machine may lose what the operating system had not yet written to disk.)
 """
 
 from __future__ import annotations
