@@ -32,6 +32,16 @@ LISTS_DOMAIN = env_str("TIDINGS_LISTS_DOMAIN", f"lists.{MAIL_DOMAIN}").lower()
 # which delivers list mail locally and captures everything else in the outbox.
 SMTP_RELAY = env_str("TIDINGS_SMTP_RELAY", "")
 SMTP_LISTEN = env_str("TIDINGS_SMTP_LISTEN", "127.0.0.1:2525")
+# Text messages: the SMS gateway, smpp://system_id:password@host:port (SMPP 3.4, the carriers'
+# protocol; smpps:// over TLS) or https://user:token@api.example/messages (an HTTP gateway in the
+# style of the common SMS APIs). Empty: texts go over SMPP to Tidings' own SMSC on SMSC_LISTEN,
+# which keeps them in the captured outbox (the console's Text messages page).
+SMS_GATEWAY = env_str("TIDINGS_SMS_GATEWAY", "")
+# Mobile numbers written without a country code are read as numbers of this region (ISO 3166).
+PHONE_REGION = env_str("TIDINGS_PHONE_REGION", "US").upper()
+SMSC_LISTEN = env_str("TIDINGS_SMSC_LISTEN", "127.0.0.1:2775")
+# Texts in flight on one SMPP session before their answers are read (the window).
+SMS_WINDOW = env_int("TIDINGS_SMS_WINDOW", 64)
 # STARTTLS on Tidings' SMTP server: a PEM certificate (chain) and its key; empty: no STARTTLS.
 SMTP_TLS_CERT = env_str("TIDINGS_SMTP_TLS_CERT", "")
 SMTP_TLS_KEY = env_str("TIDINGS_SMTP_TLS_KEY", "")
@@ -67,6 +77,7 @@ INSTALLED_APPS = [
     "tidings.api",
     "tidings.tracking",
     "tidings.insights",
+    "tidings.texts",
 ]
 
 MIDDLEWARE = [

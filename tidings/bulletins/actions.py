@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tidings.accounts.models import Account, Membership, SenderIdentity
+from tidings.bulletins import signals
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Delivery, Send
@@ -233,6 +234,7 @@ def publish_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None
         locked.publish_error = ""
         locked.save(update_fields=["published_at", "status", "publish_error"])
         send = Send.objects.create(kind=Send.BULLETIN, bulletin=locked, state=Send.PREPARING)
+        signals.published.send(sender=publish_bulletin, bulletin=locked, send=send)
     prepare_send(send)
     bulletin.refresh_from_db()
     return send

@@ -58,7 +58,7 @@ class BulletinComposer(Composer):
 
 @composes
 def bulletin_composer(send: Send) -> Composer | None:
-    return BulletinComposer(send) if send.bulletin_id else None
+    return BulletinComposer(send) if send.bulletin_id and send.channel == Send.EMAIL else None
 
 
 def still_wanted(rows: list[Row]) -> tuple[set[int], set[int]]:
@@ -95,8 +95,9 @@ def shared_addresses(addresses: list[str]) -> set[str]:
 
 @receiver(sends_finished)
 def mark_sent(sender: object, send_ids: list[int], at: object, **kwargs: object) -> None:
-    """A bulletin whose send is done is sent."""
-    if Bulletin.objects.filter(sends__id__in=send_ids, status=Bulletin.SENDING).update(
+    """A bulletin whose email send is done is sent (its texts may still be going out)."""
+    emails = Send.objects.filter(id__in=send_ids, channel=Send.EMAIL)
+    if Bulletin.objects.filter(sends__in=emails, status=Bulletin.SENDING).update(
         status=Bulletin.SENT, sent_at=at
     ):
         bump()

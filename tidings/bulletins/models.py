@@ -26,6 +26,12 @@ class Bulletin(models.Model):
     )
     body = models.TextField()
     body_format = models.CharField(max_length=16, choices=FORMATS, default=MARKDOWN)
+    text = models.TextField(
+        blank=True,
+        db_default="",
+        help_text="The text message sent to subscribers by text; empty: the title and the "
+        "web copy's address.",
+    )
     topics = models.ManyToManyField(Topic, related_name="bulletins")
     status = models.CharField(max_length=16, choices=STATUSES, default=DRAFT)
     # The From name and address chosen in the composer; none means the account's own.

@@ -8,3 +8,7 @@ from django.dispatch import Signal
 # Sent with addresses= (a list of str); a receiver returns the ones it knows. Those get the
 # shared copy of a bulletin: no personal link, no tracking.
 shared_copy_addresses = Signal()
+
+# A bulletin was published: its email send exists (send=), inside the publishing transaction.
+# Other channels start their own sends from here (texts.receivers).
+published = Signal()

@@ -24,7 +24,14 @@ class Send(models.Model):
         (DONE, "done"),
     ]
 
+    EMAIL = "email"
+    TEXT = "text"
+    CHANNELS = [(EMAIL, "email"), (TEXT, "text message")]
+
     kind = models.CharField(max_length=16, choices=KINDS)
+    # Email goes through the SMTP sender; text messages through the texts role's gateway. A
+    # text send's rows carry E.164 numbers as their address, its message the text (UTF-8).
+    channel = models.CharField(max_length=8, choices=CHANNELS, default=EMAIL, db_default=EMAIL)
     state = models.CharField(max_length=16, choices=STATES, default=SENDING)
     bulletin = models.ForeignKey(
         "bulletins.Bulletin", models.CASCADE, null=True, blank=True, related_name="sends"

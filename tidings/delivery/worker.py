@@ -53,7 +53,8 @@ COLUMNS = ("id", "send_id", "address", "subscriber_id", "topic_id", "attempts")
 class Chunk:
     claimed: int = 0
     rows: dict[int, Row] = field(default_factory=dict)
-    outgoing: list[Outgoing] = field(default_factory=list)
+    # What goes on the wire: Outgoing messages (email) or a channel's own (texts.sender).
+    outgoing: list[Any] = field(default_factory=list)
     leases: list[int] = field(default_factory=list)
     # When each send began: a temporary failure past TIDINGS_DELIVERY_MAX_AGE is final.
     started: dict[int, datetime] = field(default_factory=dict)
@@ -77,8 +78,8 @@ class Claim:
     leases: list[int] = field(default_factory=list)
 
 
-def claim(limit: int, lease_seconds: int) -> Claim:
-    """Lease up to limit due deliveries of running sends to this worker.
+def claim(limit: int, lease_seconds: int, channel: str = Send.EMAIL) -> Claim:
+    """Lease up to limit due deliveries of running sends of a channel to this worker.
 
     First attempts are leased as a range of ids above the send's cursor (one small write per
     chunk); retries and rows whose range a dead worker left are leased row by row.
@@ -87,7 +88,7 @@ def claim(limit: int, lease_seconds: int) -> Claim:
     until = now + timedelta(seconds=lease_seconds)
     notices_first = Case(When(kind=Send.NOTICE, then=Value(0)), default=Value(1))
     active = list(
-        Send.objects.filter(state=Send.SENDING)
+        Send.objects.filter(state=Send.SENDING, channel=channel)
         .order_by(notices_first, F("served_at").asc(nulls_first=True), "id")
         .values_list("id", flat=True)
     )
@@ -201,7 +202,16 @@ class Prepared:
     failed: dict[int, str] = field(default_factory=dict)
 
 
-def prepare(rows: list[Row], composers: Composers) -> Prepared:
+def email(row: Row, data: bytes) -> Outgoing:
+    """A row's message as the SMTP client sends it, from its signed return path."""
+    rcpt, smtputf8 = wire_address(row.address)
+    return Outgoing(row.id, verp_address(row.id), rcpt, data, smtputf8)
+
+
+Wrap = Callable[[Row, bytes], Any]
+
+
+def prepare(rows: list[Row], composers: Composers, wrap: Wrap = email) -> Prepared:
     """Return the chunk's finished messages and what becomes of the rows not sent.
 
     A row whose message can't be written (a value that slipped past validation, an address the
@@ -229,8 +239,8 @@ def prepare(rows: list[Row], composers: Composers) -> Prepared:
             prepared.cancelled.append(row.id)
             continue
         try:
-            rcpt, smtputf8 = wire_address(row.address)
             data = composers.sends[row.send_id].compose(row, row.id in screened.shared)
+            outgoing = wrap(row, data)
         except Exception as error:  # any failure is this row's alone
             log.warning(
                 "delivery %s not written: %s",
@@ -241,7 +251,7 @@ def prepare(rows: list[Row], composers: Composers) -> Prepared:
             prepared.failed[row.id] = f"message could not be written: {error}"[:2000]
             continue
         chunk.rows[row.id] = row
-        chunk.outgoing.append(Outgoing(row.id, verp_address(row.id), rcpt, data, smtputf8))
+        chunk.outgoing.append(outgoing)
     return prepared
 
 
@@ -253,11 +263,11 @@ def claim_and_prepare(limit: int, lease_seconds: int, composers: Composers) -> C
     return prepare_claimed(claim(limit, lease_seconds), composers)
 
 
-def prepare_claimed(claimed: Claim, composers: Composers) -> Chunk:
+def prepare_claimed(claimed: Claim, composers: Composers, wrap: Wrap = email) -> Chunk:
     """Write the claimed rows' messages, and record what becomes of those not sent."""
     if not claimed.rows:
         return Chunk(leases=claimed.leases)
-    prepared = prepare(claimed.rows, composers)
+    prepared = prepare(claimed.rows, composers, wrap)
     chunk, cancelled, held = prepared.chunk, prepared.cancelled, prepared.held
     chunk.claimed = len(claimed.rows)
     chunk.leases = claimed.leases

@@ -1,4 +1,4 @@
-"""A worker process and the roles it plays: send, route, jobs.
+"""A worker process and the roles it plays: send, route, jobs, texts.
 
 Each role runs on its own thread and database connection, so a long feed poll or CSV import
 (jobs) never holds back sending, and list posts are routed as they arrive while a large send
@@ -30,7 +30,7 @@ from tidings.ops.periodic import run_due
 
 log = logging.getLogger("tidings.worker")
 
-ROLES = ("send", "route", "jobs")
+ROLES = ("send", "route", "jobs", "texts")
 HEARTBEAT_EVERY = 5.0  # seconds
 
 
@@ -63,6 +63,21 @@ def drain(limit: int = 10_000) -> int:
             finish_sends()
             return done
     return limit
+
+
+def texts_step() -> Callable[[], bool]:
+    """The texts role's step: a TextSender made on first use, on the role's own thread (its
+    SMPP session belongs to that thread)."""
+    from tidings.texts.sender import TextSender
+
+    sender: list[TextSender] = []
+
+    def texts() -> bool:
+        if not sender:
+            sender.append(TextSender())
+        return sender[0].step()
+
+    return texts
 
 
 def beat(worker: str, roles: tuple[str, ...], started: datetime) -> bool:
@@ -112,6 +127,8 @@ class Worker:
             self.steps["route"] = route_batch
         if "jobs" in self.roles:
             self.steps["jobs"] = run_jobs
+        if "texts" in self.roles:
+            self.steps["texts"] = texts_step()
         # A heartbeat every few seconds, on its own thread and connection (/healthz reads it):
         # the process is alive and reaches the database.
         name = f"{socket.gethostname()}:{os.getpid()}"

@@ -69,6 +69,9 @@ class Command(TidingsCommand):
             "web": ["web", "--listen", options["http"]],
             "smtpd": ["smtpd", "--listen", options["smtp"]],
         }
+        if not settings.SMS_GATEWAY:
+            # Texts go to Tidings' own SMSC, the captured outbox for text messages.
+            commands["smsc"] = ["smsc"]
         for n in range(options["workers"]):
             commands[f"worker-{n + 1}"] = ["worker"]
         stop = StopFlag().install()

@@ -1,0 +1,302 @@
+"""Writes of the texts app: numbers, text subscriptions, keywords, sends, texts received,
+receipts."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tidings.accounts.models import Account
+from tidings.bulletins.models import Bulletin
+from tidings.delivery.models import Delivery, Send
+from tidings.texts import segments
+from tidings.texts.models import (
+    InboundText,
+    Keyword,
+    Phone,
+    TextPart,
+    TextProgram,
+    TextSubscription,
+)
+from tidings.topics.models import Topic
+
+log = logging.getLogger("tidings.texts")
+
+# The words carriers require every program to honour (CTIA, and the common gateways' rules).
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+START_WORDS = {"START", "UNSTOP", "YES", "Y"}
+HELP_WORDS = {"HELP", "INFO"}
+SUBSCRIBE_WORDS = {"SUBSCRIBE", "JOIN", "SIGNUP"}
+KEYWORD = re.compile(r"^[A-Z0-9]{2,20}$")
+
+
+def normalize_number(raw: str) -> str:
+    """A mobile number in E.164 (+254712345678); raise ValidationError with the reason."""
+    text = (raw or "").strip()
+    try:
+        number = phonenumbers.parse(text, settings.PHONE_REGION)
+    except phonenumbers.NumberParseException as error:
+        raise ValidationError(f"{text!r} is not a phone number ({error}).") from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(f"{text!r} is not a valid phone number.")
+    kind = phonenumbers.number_type(number)
+    if kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise ValidationError(f"{text!r} is not a mobile number: it can't receive text messages.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def program(account: Account) -> TextProgram:
+    found, _ = TextProgram.objects.get_or_create(account=account)
+    return found
+
+
+def send_text(account: Account | None, number: str, text: str) -> Send:
+    """Queue one text to one number (a confirmation, an answer): the texts role sends it."""
+    segments.check(text)
+    with transaction.atomic():
+        send = Send.objects.create(
+            kind=Send.NOTICE, channel=Send.TEXT, message=text.encode(), account=account
+        )
+        Delivery.objects.create(send=send, address=number)
+    return send
+
+
+def subscribe_number(
+    account: Account,
+    raw_number: str,
+    topics: list[Topic],
+    *,
+    source: str = Phone.WEB,
+    subscriber_id: int | None = None,
+) -> Phone:
+    """Give a number texts of these topics. From the web it must answer YES first (a text asks
+    it); from a text of its own, or entered by staff, it is confirmed at once."""
+    number = normalize_number(raw_number)
+    if any(topic.account_id != account.pk for topic in topics):
+        raise ValidationError("A topic of another account can't be chosen.")
+    with transaction.atomic():
+        phone, _ = Phone.objects.select_for_update().get_or_create(
+            account=account, number=number, defaults={"source": source}
+        )
+        if subscriber_id and phone.subscriber_id is None:
+            phone.subscriber_id = subscriber_id
+        for topic in topics:
+            TextSubscription.objects.get_or_create(phone=phone, topic=topic)
+        now = timezone.now()
+        if source in (Phone.TEXT, Phone.CONSOLE):
+            if phone.status != Phone.CONFIRMED:
+                phone.status, phone.confirmed_at = Phone.CONFIRMED, now
+        elif phone.status != Phone.CONFIRMED:
+            phone.status = Phone.PENDING
+            names = ", ".join(t.name for t in topics) or "updates"
+            send_text(
+                account,
+                number,
+                f"{account.name}: reply YES to get texts about {names}. "
+                "Msg&data rates may apply. Reply STOP to cancel, HELP for help.",
+            )
+        phone.save()
+    return phone
+
+
+def set_text_topics(phone: Phone, topics: list[Topic]) -> None:
+    """The topics a number gets by text, exactly these."""
+    with transaction.atomic():
+        TextSubscription.objects.filter(phone=phone).exclude(topic__in=topics).delete()
+        for topic in topics:
+            TextSubscription.objects.get_or_create(phone=phone, topic=topic)
+
+
+def stop_number(phone: Phone) -> None:
+    Phone.objects.filter(pk=phone.pk).update(status=Phone.STOPPED, stopped_at=timezone.now())
+
+
+def set_keyword(topic: Topic, word: str) -> Keyword | None:
+    """The word that subscribes to a topic by text (empty: none)."""
+    word = word.strip().upper()
+    if not word:
+        Keyword.objects.filter(topic=topic).delete()
+        return None
+    reserved = STOP_WORDS | START_WORDS | HELP_WORDS | SUBSCRIBE_WORDS
+    if not KEYWORD.match(word) or word in reserved:
+        raise ValidationError(
+            f"{word!r} can't be a keyword: use 2 to 20 letters or digits, not one of "
+            f"{', '.join(sorted(reserved))}."
+        )
+    taken = Keyword.objects.filter(account_id=topic.account_id, word=word).exclude(topic=topic)
+    if taken.exists():
+        raise ValidationError(f"{word!r} is the keyword of another topic already.")
+    keyword, _ = Keyword.objects.update_or_create(
+        topic=topic, defaults={"word": word, "account_id": topic.account_id}
+    )
+    return keyword
+
+
+def start_bulletin_texts(bulletin: Bulletin) -> Send | None:
+    """Start the text send of a bulletin just published: one row per confirmed number that
+    follows one of its topics by text (the first of them), in one statement."""
+    topic_ids = list(bulletin.topics.values_list("pk", flat=True))
+    follows = TextSubscription.objects.filter(topic_id__in=topic_ids, phone__status=Phone.CONFIRMED)
+    if not topic_ids or not follows.exists():
+        return None
+    send = Send.objects.create(
+        kind=Send.BULLETIN, channel=Send.TEXT, bulletin=bulletin, state=Send.SENDING
+    )
+    in_topics = ", ".join(["%s"] * len(topic_ids))
+    sql = f"""
+        INSERT INTO {Delivery._meta.db_table}
+            (send_id, address, subscriber_id, topic_id, state, attempts, last_reply, message_id)
+        SELECT %s, p.number, p.subscriber_id, MIN(sub.topic_id), %s, 0, '', ''
+        FROM {TextSubscription._meta.db_table} sub
+        JOIN {Phone._meta.db_table} p ON p.id = sub.phone_id
+        WHERE sub.topic_id IN ({in_topics}) AND p.status = %s
+        GROUP BY p.id, p.number, p.subscriber_id
+    """  # noqa: S608 - table names come from models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [send.pk, Delivery.QUEUED, *topic_ids, Phone.CONFIRMED])
+    return send
+
+
+def account_for_number(destination: str) -> Account | None:
+    """The account whose number a text was sent to (the only one, when none names it)."""
+    programs = TextProgram.objects.select_related("account")
+    digits = destination.lstrip("+")
+    for found in programs.exclude(number=""):
+        if found.number.lstrip("+") == digits:
+            return found.account
+    accounts = list(Account.objects.all()[:2])
+    return accounts[0] if len(accounts) == 1 else None
+
+
+def help_answer(account: Account) -> str:
+    settings_ = program(account)
+    parts = [f"{account.name}: {settings_.help_text or 'news and updates by text.'}"]
+    if settings_.contact:
+        parts.append(f"Help: {settings_.contact}.")
+    parts.append("Msg&data rates may apply. Reply STOP to cancel.")
+    return " ".join(parts)
+
+
+def handle_text(source: str, destination: str, body: str) -> InboundText:
+    """Act on a text someone sent (keywords: STOP, START, HELP, SUBSCRIBE, a topic's word) and
+    queue the answer. Every text is kept with what was done."""
+    inbound = InboundText.objects.create(source=source, destination=destination, body=body[:2000])
+    account = account_for_number(destination)
+    words = re.sub(r"[^A-Za-z0-9 ]", " ", body).upper().split()
+    first = words[0] if words else ""
+    action, reply = "", ""
+    try:
+        number = normalize_number(source if source.startswith("+") else f"+{source}")
+    except ValidationError:
+        number = ""
+    if account is None or not number:
+        action = "ignored: unknown number" if account is None else "ignored: not a mobile number"
+    elif first in STOP_WORDS:
+        action, reply = _stop(account, number)
+    elif first in HELP_WORDS or not first:
+        action, reply = "help", help_answer(account)
+    elif first in START_WORDS:
+        action, reply = _start(account, number)
+    else:
+        action, reply = _subscribe(account, number, words)
+    with transaction.atomic():
+        InboundText.objects.filter(pk=inbound.pk).update(
+            account=account, action=action, reply=reply
+        )
+        if reply and number:
+            send_text(account, number, reply)
+    inbound.refresh_from_db()
+    return inbound
+
+
+def _stop(account: Account, number: str) -> tuple[str, str]:
+    phone = Phone.objects.filter(account=account, number=number).first()
+    if phone is None or phone.status == Phone.STOPPED:
+        # Answered all the same: carriers require a confirmation of every STOP.
+        return "stop (was not subscribed)", f"{account.name}: you will get no texts from us."
+    stop_number(phone)
+    return "stop", (
+        f"{account.name}: you are unsubscribed and will get no more texts. "
+        "Reply START to subscribe again."
+    )
+
+
+def _start(account: Account, number: str) -> tuple[str, str]:
+    phone = Phone.objects.filter(account=account, number=number).first()
+    if phone is None:
+        return "start (unknown number)", help_answer(account)
+    Phone.objects.filter(pk=phone.pk).update(
+        status=Phone.CONFIRMED, confirmed_at=timezone.now(), stopped_at=None
+    )
+    names = ", ".join(phone.topics.values_list("name", flat=True)) or "updates"
+    return "start", (
+        f"{account.name}: you will get texts about {names}. "
+        "Msg&data rates may apply. Reply STOP to cancel, HELP for help."
+    )
+
+
+def _subscribe(account: Account, number: str, words: list[str]) -> tuple[str, str]:
+    keywords = dict(
+        Keyword.objects.filter(account=account).select_related("topic").values_list("word", "topic")
+    )
+    asked = words[1:] if words[0] in SUBSCRIBE_WORDS else words[:1]
+    topic_ids = [keywords[w] for w in asked if w in keywords]
+    if words[0] in SUBSCRIBE_WORDS and not asked:
+        # SUBSCRIBE alone: every topic that has a keyword, else every listed topic.
+        topic_ids = list(keywords.values()) or list(
+            Topic.objects.filter(account=account, listed=True).values_list("pk", flat=True)
+        )
+    if not topic_ids:
+        words_list = ", ".join(sorted(keywords)) or "SUBSCRIBE"
+        return "unknown keyword", (
+            f"{account.name}: we did not understand. Text {words_list} to subscribe, "
+            "HELP for help, STOP to cancel."
+        )
+    topics = list(Topic.objects.filter(pk__in=topic_ids))
+    subscribe_number(account, number, topics, source=Phone.TEXT)
+    Phone.objects.filter(account=account, number=number).update(
+        status=Phone.CONFIRMED, stopped_at=None
+    )
+    names = ", ".join(t.name for t in topics)
+    return "subscribe", (
+        f"{account.name}: you will get texts about {names}. "
+        "Msg&data rates may apply. Reply STOP to cancel, HELP for help."
+    )
+
+
+# Delivery receipt states (SMPP stat:, the HTTP gateways' status) that mean the text never
+# reached the handset.
+UNDELIVERED = {"UNDELIV", "REJECTD", "EXPIRED", "DELETED", "UNDELIVERED", "FAILED", "REJECTED"}
+
+
+def record_receipts(receipts: list[tuple[str, str, str]]) -> int:
+    """Record delivery receipts (gateway message id, state, detail): a text that never reached
+    the handset fails in the ledger with the reason. Return how many named a known text."""
+    known = 0
+    with transaction.atomic():
+        for message_id, state, detail in receipts:
+            state = state.upper()
+            parts = TextPart.objects.filter(message_id=message_id)
+            delivery_ids = list(parts.values_list("delivery_id", flat=True))
+            if not delivery_ids:
+                continue
+            known += 1
+            parts.update(receipt=state[:16])
+            if state in UNDELIVERED:
+                Delivery.objects.filter(pk__in=delivery_ids).update(
+                    state=Delivery.FAILED, last_reply=f"receipt: {state} {detail}".strip()[:2000]
+                )
+            else:
+                Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.SENT).update(
+                    last_reply=f"receipt: {state}"[:2000]
+                )
+    return known
