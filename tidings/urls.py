@@ -19,8 +19,10 @@ urlpatterns = [
     path("console/", include("tidings.insights.console_urls")),
     path("console/", include("tidings.api.console_urls")),
     path("console/", include("tidings.delivery.console_urls")),
+    path("console/", include("tidings.texts.console_urls")),
     path("api/", include("tidings.api.urls")),
     path("t/", include("tidings.tracking.urls")),
+    path("texts/", include("tidings.texts.urls")),
     path("bulletins/", include("tidings.archive.bulletin_urls")),
     path("subscriptions/", include("tidings.subscribers.urls")),
     # Joining and leaving a list; before the archive, whose post URLs would match these too.
