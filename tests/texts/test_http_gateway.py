@@ -26,7 +26,7 @@ class Api(BaseHTTPRequestHandler):
     received: list[dict[str, str]] = []
     refuse: set[str] = set()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         size = int(self.headers["Content-Length"])
         form = dict(urllib.parse.parse_qsl(self.rfile.read(size).decode()))
         form["auth"] = self.headers.get("Authorization", "")
