@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import http.client
 import json
 import logging
@@ -203,6 +204,11 @@ class SmppGateway:
     # Sending -----------------------------------------------------------------------------
 
     def send(self, texts: list[TextOut]) -> Sent:
+        """Submit each text's segments, a window in flight, and read every answer.
+
+        The session (bind, answers, texts and receipts arriving, enquire_link) is smpplib's;
+        submit_sm PDUs are written by texts.pdu, half a window per write: smpplib built and
+        wrote each one in 110 µs, 15 times what the rest of a text costs (bench/sms.py)."""
         sent = Sent()
         try:
             client = self.connect()
@@ -214,26 +220,32 @@ class SmppGateway:
         statuses: dict[int, list[tuple[int, str]]] = {t.key: [] for t in texts}
         sequences: dict[int, int] = {}  # sequence -> row id
         broken = ""
+        pending: list[bytes] = []
+        batch = max(1, self.window // 2)
+
+        def write() -> None:
+            client._socket.sendall(b"".join(pending))
+            pending.clear()
+            while len(sequences) - len(self.answers) > self.window - batch:
+                client.read_once()
+
         try:
             for text in texts:
-                coding, parts = segments.split(text.text, text.key)
+                source = (text.source or self.source).lstrip("+")
+                coding, parts = split_text(text.text, text.key)
                 esm = wire.UDHI if len(parts) > 1 else 0
                 for part in parts:
-                    while len(sequences) - len(self.answers) >= self.window:
-                        client.read_once()
-                    submit = client.send_message(
-                        source_addr_ton=_ton(text.source or self.source),
-                        source_addr_npi=1,
-                        source_addr=(text.source or self.source).lstrip("+"),
-                        dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                        dest_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-                        destination_addr=text.number.lstrip("+"),
-                        short_message=part,
-                        data_coding=coding,
-                        esm_class=esm,
-                        registered_delivery=smpplib.consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
-                    )
-                    sequences[submit.sequence] = text.key
+                    short = wire.Short(
+                        source, text.number.lstrip("+"), esm, 1, coding, part,
+                        source_ton=_ton(source), dest_ton=1, dest_npi=1,
+                    )  # fmt: skip
+                    sequence = client.next_sequence()
+                    pending.append(wire.pdu(wire.SUBMIT_SM, sequence, short.body()))
+                    sequences[sequence] = text.key
+                    if len(pending) >= batch:
+                        write()
+            if pending:
+                write()
             while len(self.answers) < len(sequences):
                 client.read_once()
         except (OSError, smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError) as error:
@@ -288,6 +300,21 @@ class SmppGateway:
             time.sleep(seconds)
             return
         self.down_until = 0.0
+
+
+@functools.lru_cache(maxsize=256)
+def _split(text: str) -> tuple[int, list[bytes]]:
+    return segments.split(text, 0)
+
+
+def split_text(text: str, key: int) -> tuple[int, list[bytes]]:
+    """segments.split, once per text (a bulletin's text is every recipient's): only the
+    concatenation reference (the row's id) differs from one row to the next."""
+    coding, parts = _split(text)
+    if len(parts) == 1:
+        return coding, parts
+    reference = bytes([key % 256])
+    return coding, [part[:3] + reference + part[4:] for part in parts]
 
 
 def _text(value: Any) -> str:
