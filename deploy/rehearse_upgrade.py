@@ -194,6 +194,7 @@ def main() -> None:
         "DATABASE_URL": options.database_url,
         "TIDINGS_DATA_DIR": str(work / "data"),
         "TIDINGS_SMTP_LISTEN": f"127.0.0.1:{smtp_port}",
+        "TIDINGS_SMSC_LISTEN": f"127.0.0.1:{free_port()}",
         "TIDINGS_BASE_URL": f"http://127.0.0.1:{web_port}",
     }
     old = Release("previous", old_tree, env, work)

@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 # Each task's commands, in the order an operator meets them: (the name typed, Django's name).
 GROUPS: dict[str, list[str]] = {
-    "Run": ["serve", "web", "smtpd", "worker", "demo"],
+    "Run": ["serve", "web", "smtpd", "smsc", "worker", "demo"],
     "Set up": [
         "create-account",
         "create-user",
@@ -25,6 +25,7 @@ GROUPS: dict[str, list[str]] = {
     "Subscribers": ["add-subscriber", "import-subscribers", "export-subscribers"],
     "Lists": ["create-list", "add-member", "allow-sender", "import-mbox"],
     "Feeds": ["add-watch", "poll-feeds"],
+    "Texts": ["add-phone", "set-keyword", "text-from-phone"],
     "Maintain": ["migrate", "check", "doctor", "backup", "restore", "change-password"],
 }
 # Dashed names whose Django command is not the same name with underscores.

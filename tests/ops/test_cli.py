@@ -26,7 +26,16 @@ def test_help_lists_the_commands_by_task_and_hides_djangos(env) -> None:  # type
     shown = tidings(env, "--help").stdout
     assert shown == tidings(env).stdout == tidings(env, "help").stdout
     headings = re.findall(r"^(\w[\w ]*):$", shown, re.MULTILINE)
-    assert headings == ["Run", "Set up", "Publish", "Subscribers", "Lists", "Feeds", "Maintain"]
+    assert headings == [
+        "Run",
+        "Set up",
+        "Publish",
+        "Subscribers",
+        "Lists",
+        "Feeds",
+        "Texts",
+        "Maintain",
+    ]
     assert re.search(r"^  create-account +Create an account", shown, re.MULTILINE)
     for internal in (
         "startapp",

@@ -36,6 +36,7 @@ def operator_env(tmp_path: Path) -> dict[str, str]:
         "TIDINGS_DATA_DIR": str(tmp_path / "data"),
         "TIDINGS_BASE_URL": f"http://127.0.0.1:{http}",
         "TIDINGS_SMTP_LISTEN": f"127.0.0.1:{smtp}",
+        "TIDINGS_SMSC_LISTEN": f"127.0.0.1:{free_port()}",
         "HTTP_PORT": str(http),
     }
     return environ

@@ -117,7 +117,7 @@ class SmppGateway:
 
     # After a failed connection, listening waits this long before trying again (sending does
     # not: a chunk tries at once, and its rows wait for the gateway if it is still away).
-    RECONNECT = 30
+    RECONNECT = 5
 
     def __repr__(self) -> str:
         return f"SMPP gateway {self.host}:{self.port}"

@@ -50,10 +50,10 @@ class Command(TidingsCommand):
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         # A port already taken (another `tidings serve`, say) stops everything at once, before
         # any child starts only to fail and be restarted forever.
-        for what, listen, option in (
-            ("web", options["http"], "--http"),
-            ("SMTP", options["smtp"], "--smtp"),
-        ):
+        ports = [("web", options["http"], "--http"), ("SMTP", options["smtp"], "--smtp")]
+        if not settings.SMS_GATEWAY:
+            ports.append(("SMSC", settings.SMSC_LISTEN, "TIDINGS_SMSC_LISTEN"))
+        for what, listen, option in ports:
             problem = port_taken(listen)
             if problem:
                 raise CommandError(
@@ -87,11 +87,15 @@ class Command(TidingsCommand):
         # Workers relay through this SMTP server when no other relay is set: let it listen
         # first, or their first chunk would find nobody there and wait out a retry delay.
         self.wait_for_port(options["smtp"], children["smtpd"])
+        if "smsc" in commands:  # likewise for texts, when they go to Tidings' own SMSC
+            start("smsc")
+            self.wait_for_port(settings.SMSC_LISTEN, children["smsc"])
         for name in commands:
             if name not in children:
                 start(name)
         self.stdout.write(
             f"Tidings is running: web http://{options['http']}/  SMTP {options['smtp']}"
+            + ("" if settings.SMS_GATEWAY else f"  SMSC {settings.SMSC_LISTEN}")
         )
         started = dict.fromkeys(children, time.monotonic())
         quick_exits = dict.fromkeys(children, 0)
