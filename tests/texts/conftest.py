@@ -23,8 +23,8 @@ class RunningSMSC:
 
     def texts(self) -> list[tuple[str, str]]:
         """(destination, whole text) of every text taken, long ones put back together."""
+        from tidings.lib.segments import decode
         from tidings.texts.pdu import concatenation
-        from tidings.texts.segments import decode
 
         whole: dict[tuple[str, int], dict[int, str]] = {}
         found: list[tuple[str, str]] = []

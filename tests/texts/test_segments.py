@@ -1,6 +1,6 @@
 import pytest
 
-from tidings.texts.segments import GSM7, UCS2, TooLong, check, count, decode, split
+from tidings.lib.segments import GSM7, UCS2, TooLong, check, count, decode, split
 
 
 def _bodies(parts: list[bytes]) -> list[bytes]:

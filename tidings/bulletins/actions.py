@@ -16,6 +16,7 @@ from tidings.bulletins import signals
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Delivery, Send
+from tidings.lib import segments
 from tidings.subscribers.models import Subscriber, Subscription, Suppression
 from tidings.topics.models import Topic
 
@@ -34,6 +35,14 @@ def _check_parts(account: Account, topics: list[Topic], sender: SenderIdentity |
         raise ValidationError("The sender identity must belong to the bulletin's account.")
 
 
+def _check_text(text: str) -> None:
+    """A text message version must fit the segments a text may take."""
+    try:
+        segments.check(text.strip())
+    except segments.TooLong as error:
+        raise ValidationError({"text": str(error)}) from None
+
+
 def create_bulletin(
     account: Account,
     *,
@@ -43,9 +52,11 @@ def create_bulletin(
     body_format: str = "markdown",
     sender: SenderIdentity | None = None,
     created_by: User | None = None,
+    text: str = "",
 ) -> Bulletin:
     """Create a draft bulletin for one or more of the account's topics."""
     _check_parts(account, topics, sender)
+    _check_text(text)
     bulletin = Bulletin(
         account=account,
         subject=subject,
@@ -53,6 +64,7 @@ def create_bulletin(
         body_format=body_format,
         sender=sender,
         created_by=created_by,
+        text=text.strip(),
     )
     bulletin.full_clean()
     with transaction.atomic():
@@ -69,10 +81,14 @@ def update_draft(
     topics: list[Topic],
     body_format: str = "markdown",
     sender: SenderIdentity | None = None,
+    text: str | None = None,
 ) -> Bulletin:
     """Change a draft's content; only drafts change (cancel a schedule first)."""
     _check_parts(bulletin.account, topics, sender)
     bulletin.subject, bulletin.body, bulletin.body_format = subject, body, body_format
+    if text is not None:
+        _check_text(text)
+        bulletin.text = text.strip()
     bulletin.sender = sender
     bulletin.full_clean()
     with transaction.atomic():

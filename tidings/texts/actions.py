@@ -15,7 +15,7 @@ from django.utils import timezone
 from tidings.accounts.models import Account
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.models import Delivery, Send
-from tidings.texts import segments
+from tidings.lib import segments
 from tidings.texts.models import (
     InboundText,
     Keyword,

@@ -32,9 +32,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from tidings.delivery.smtp import Outcome
+from tidings.lib import segments
 from tidings.lib.tokens import short_mac
 from tidings.texts import pdu as wire
-from tidings.texts import segments
 
 log = logging.getLogger("tidings.texts")
 

@@ -18,7 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tidings.texts import pdu, segments
+from tidings.lib import segments
+from tidings.texts import pdu
 
 log = logging.getLogger("tidings.texts.smsc")
 

@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from tidings.api.docs import LocalSwagger
-from tidings.api.v1 import bulletins, lists, subscribers, tokens, topics
+from tidings.api.v1 import bulletins, lists, subscribers, texts, tokens, topics
 from tidings.api.v1.common import BearerToken, TooManyRequests
 from tidings.delivery.actions import SendStateError
 
@@ -32,7 +32,7 @@ api = NinjaAPI(
     auth=BearerToken(),
     docs=LocalSwagger(),
 )
-for module in (topics, subscribers, bulletins, lists, tokens):
+for module in (topics, subscribers, bulletins, lists, texts, tokens):
     api.add_router("/", module.router)
 
 

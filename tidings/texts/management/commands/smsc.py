@@ -6,9 +6,9 @@ from django.conf import settings
 
 from tidings.delivery.smtp import parse_listen
 from tidings.lib.commands import TidingsCommand
+from tidings.lib.segments import decode
 from tidings.texts.models import CapturedText
 from tidings.texts.pdu import concatenation
-from tidings.texts.segments import decode
 from tidings.texts.smsc import SMSC, Submitted, serve_forever
 
 log = logging.getLogger("tidings.texts.smsc")
