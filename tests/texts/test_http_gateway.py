@@ -80,7 +80,7 @@ def test_texts_go_through_an_http_gateway_and_its_callbacks_update_the_ledger(
     assert "not a valid phone number" in rows["+254722000111"].last_reply
     sid = TextPart.objects.get(delivery_id=rows[NUMBER].pk).message_id
 
-    status_url = reverse("texthooks:hook_status", args=[hook_token()])
+    status_url = reverse("texting:hook_status", args=[hook_token()])
     answer = client.post(
         status_url, {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
     )
@@ -90,7 +90,7 @@ def test_texts_go_through_an_http_gateway_and_its_callbacks_update_the_ledger(
 
     assert (
         client.post(
-            reverse("texthooks:hook_status", args=["forged"]),
+            reverse("texting:hook_status", args=["forged"]),
             {"MessageSid": sid, "MessageStatus": "delivered"},
         ).status_code
         == 404
@@ -99,7 +99,7 @@ def test_texts_go_through_an_http_gateway_and_its_callbacks_update_the_ledger(
 
 def test_a_text_from_a_phone_arrives_by_webhook(client, account, topic) -> None:  # type: ignore[no-untyped-def]
     actions.set_keyword(topic, "NEWS")
-    url = reverse("texthooks:hook_inbound", args=[hook_token()])
+    url = reverse("texting:hook_inbound", args=[hook_token()])
     answer = client.post(url, {"From": NUMBER, "To": "+15550001", "Body": "news"})
     assert answer.json() == {"action": "subscribe"}
     phone = Phone.objects.get(number=NUMBER)

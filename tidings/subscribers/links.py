@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from tidings.lib.tokens import sign_id
+from tidings.lib.tokens import sign_id, unsign_id
+from tidings.subscribers.models import Subscriber
 
 TOKEN = "TIDINGSTOKEN"  # noqa: S105 - a placeholder in URLs, not a secret
 
@@ -25,3 +27,9 @@ def links_for_token(token: str) -> dict[str, str]:
 def subscriber_links(subscriber_id: int) -> dict[str, str]:
     """Return the signed manage, unsubscribe and one-click URLs of one subscriber."""
     return links_for_token(sign_id("subscriber", subscriber_id))
+
+
+def subscriber_from_token(token: str) -> Subscriber:
+    """Return the subscriber a link names; raise BadToken or Http404."""
+    ident = unsign_id("subscriber", token, settings.UNSUBSCRIBE_LINK_MAX_AGE)
+    return get_object_or_404(Subscriber.objects.select_related("account"), pk=ident)

@@ -14,18 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tidings.accounts.models import Account
 from tidings.lib.pagecache import public_page
-from tidings.lib.tokens import BadToken, ExpiredToken, unsign_id
+from tidings.lib.tokens import BadToken, ExpiredToken
 from tidings.lib.web import client_network
 from tidings.subscribers import actions
 from tidings.subscribers.forms import AddressForm, DeliveryForm, SubscribeForm, TopicsForm
+from tidings.subscribers.links import subscriber_from_token
 from tidings.subscribers.models import Subscriber
 from tidings.subscribers.tree import topic_tree
-
-
-def subscriber_from_token(token: str) -> Subscriber:
-    """Return the subscriber a link names; raise BadToken or Http404."""
-    ident = unsign_id("subscriber", token, settings.UNSUBSCRIBE_LINK_MAX_AGE)
-    return get_object_or_404(Subscriber.objects.select_related("account"), pk=ident)
 
 
 def bad_link(request: HttpRequest, error: BadToken) -> HttpResponse:

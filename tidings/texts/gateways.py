@@ -384,7 +384,7 @@ class HttpGateway:
         return conn
 
     def _post(self, text: TextOut) -> tuple[Outcome, str]:
-        callback = settings.BASE_URL + reverse("texthooks:hook_status", args=[hook_token()])
+        callback = settings.BASE_URL + reverse("texting:hook_status", args=[hook_token()])
         body = urllib.parse.urlencode(
             {"To": text.number, "From": text.source or self.source, "Body": text.text,
              "StatusCallback": callback}
