@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from tidings.accounts.access import account_view, allowed_topics, visible_bulletins
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins import actions
+from tidings.lib import segments
 from tidings.bulletins.models import Bulletin
 from tidings.console.forms import BulletinForm
 from tidings.delivery.actions import send_counts
@@ -86,12 +87,21 @@ def _detail_url(account: Account, bulletin: Bulletin) -> str:
     return reverse("console:bulletin", args=[account.code, bulletin.pk])
 
 
+def segment_count(text: str) -> str:
+    """What a text message version takes, as the composer shows it."""
+    length, count, coding = segments.count(text.strip())
+    if not length:
+        return "No text written: the title and the web copy's address are sent."
+    return f"{length} characters, {count} segment{'s' if count != 1 else ''} ({coding})."
+
+
 def _save(form: BulletinForm, account: Account, bulletin: Bulletin | None, user: Any) -> Bulletin:
     data = form.cleaned_data
     fields = {
         "subject": data["subject"],
         "body": data["body"],
         "body_format": data["body_format"],
+        "text": data["text"],
         "topics": list(data["topics"]),
         "sender": data["sender"],
     }
@@ -172,6 +182,7 @@ def compose(request: HttpRequest, account: Account, pk: int | None = None) -> Ht
                 "subject": bulletin.subject,
                 "body": bulletin.body,
                 "body_format": bulletin.body_format,
+                "text": bulletin.text,
                 "topics": list(bulletin.topics.all()),
                 "sender": bulletin.sender,
                 "preview_as": request.GET.get("preview_as", ""),
@@ -182,6 +193,7 @@ def compose(request: HttpRequest, account: Account, pk: int | None = None) -> Ht
     else:
         form = BulletinForm(account=account, topics=topics)
     context: dict[str, Any] = {"account": account, "bulletin": bulletin, "form": form}
+    context["text_count"] = segment_count(str(form["text"].value() or ""))
     if bulletin is not None and request.method == "GET":
         recipient, msg = _preview(bulletin, request.GET.get("preview_as", ""))
         context["preview"] = {

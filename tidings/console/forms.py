@@ -23,6 +23,14 @@ class BulletinForm(forms.Form):
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple
     )
+    text = forms.CharField(
+        label="Text message",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "data-segments": "text-segments"}),
+        help_text="Sent to the numbers that follow these topics by text. Empty: the title and "
+        "the address of the web copy.",
+    )
     sender = forms.ModelChoiceField(
         queryset=SenderIdentity.objects.none(),
         required=False,

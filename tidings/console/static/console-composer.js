@@ -39,3 +39,52 @@
   }
   setInterval(save, 5000);
 })();
+
+// The text message's length and segments, as the network counts them (lib/segments.py): GSM-7
+// when every character is in the GSM alphabet (the extension table's count two), else UCS-2.
+(function () {
+  "use strict";
+  var field = document.querySelector("textarea[data-segments]");
+  if (!field) return;
+  var out = document.getElementById(field.getAttribute("data-segments"));
+  var basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var extension = "\f^{}\\[~]|€";
+  function count(text) {
+    // Each character's width (septets, or UTF-16 code units); a segment never splits one.
+    var widths = [], gsm = true, i, c;
+    for (i = 0; i < text.length; i++) {
+      c = text.charAt(i);
+      if (basic.indexOf(c) >= 0) widths.push(1);
+      else if (extension.indexOf(c) >= 0) widths.push(2);
+      else { gsm = false; break; }
+    }
+    if (!gsm) {
+      widths = [];
+      for (i = 0; i < text.length; i++) {
+        var code = text.charCodeAt(i);
+        if (code >= 0xD800 && code <= 0xDBFF && i + 1 < text.length) { widths.push(2); i++; }
+        else widths.push(1);
+      }
+    }
+    var length = widths.reduce(function (a, b) { return a + b; }, 0);
+    var single = gsm ? 160 : 70, part = gsm ? 153 : 67, segments = length ? 1 : 0;
+    if (length > single) {
+      var used = 0;
+      widths.forEach(function (w) {
+        if (used + w > part) { segments += 1; used = 0; }
+        used += w;
+      });
+    }
+    return { length: length, segments: segments, coding: gsm ? "GSM-7" : "UCS-2" };
+  }
+  function show() {
+    var text = field.value.trim();
+    if (!text) { out.textContent = "No text written: the title and the web copy's address are sent."; return; }
+    var c = count(text);
+    out.textContent = c.length + " characters, " + c.segments + " segment" +
+      (c.segments === 1 ? "" : "s") + " (" + c.coding + ").";
+  }
+  field.addEventListener("input", show);
+  show();
+})();
