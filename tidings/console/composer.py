@@ -20,11 +20,11 @@ from django.views.decorators.http import require_POST
 from tidings.accounts.access import account_view, allowed_topics, visible_bulletins
 from tidings.accounts.models import Account, Membership
 from tidings.bulletins import actions
-from tidings.lib import segments
 from tidings.bulletins.models import Bulletin
 from tidings.console.forms import BulletinForm
 from tidings.delivery.actions import send_counts
 from tidings.delivery.models import Delivery, Send
+from tidings.lib import segments
 from tidings.subscribers.models import Subscriber
 
 SAMPLE_RECIPIENT = "subscriber@example.com"
