@@ -366,3 +366,8 @@ def delete_subscriber(subscriber: Subscriber) -> None:
 def manage_url(subscriber: Subscriber) -> str:
     token = sign_id("subscriber", subscriber.pk)
     return settings.BASE_URL + reverse("subscribers:manage", args=[token])
+
+
+def set_network(account: Account, member: bool) -> None:
+    """Join or leave the network of accounts that recommend each other's topics."""
+    SubscribeSettings.objects.update_or_create(account=account, defaults={"network": member})

@@ -10,6 +10,7 @@ class Config(AppConfig):
         ("Suppressions", "subscribers_console:suppressions", "viewer", 21),
         ("Import subscribers", "subscribers_console:imports", "topic_admin", 22),
         ("Signup form", "subscribers_console:embed", "viewer", 23),
+        ("Network", "subscribers_console:network", "viewer", 24),
     ]
 
     def ready(self) -> None:

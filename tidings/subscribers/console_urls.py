@@ -27,4 +27,5 @@ urlpatterns = [
         name="suppression_remove",
     ),
     path("<str:account>/signup-form/", console.embed, name="embed"),
+    path("<str:account>/network/", console.network_page, name="network"),
 ]

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from tidings.accounts.access import account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.lib.spreadsheet import SafeWriter
-from tidings.subscribers import actions, import_jobs
+from tidings.subscribers import actions, import_jobs, network
 from tidings.subscribers.forms import ImportForm, SearchForm, SuppressionForm
 from tidings.subscribers.importer import export_rows
 from tidings.subscribers.models import BounceEvent, ImportJob, Subscriber, Suppression
@@ -277,3 +277,25 @@ def embed(request: HttpRequest, account: Account) -> HttpResponse:
     opt_in = actions.settings_for(account).double_opt_in
     context = {"account": account, "snippet": snippet.strip(), "topics": topics, "opt_in": opt_in}
     return render(request, "subscribers/console/embed.html", context)
+
+
+# --- the network -------------------------------------------------------------------------------
+
+
+@account_view()
+def network_page(request: HttpRequest, account: Account) -> HttpResponse:
+    """Whether the account recommends and is recommended, and who came through the network."""
+    if request.method == "POST":
+        if not has_role(request, Membership.ADMIN):
+            raise Http404
+        actions.set_network(account, request.POST.get("network") == "on")
+        messages.success(request, "Saved.")
+        return redirect("subscribers_console:network", account.code)
+    members = actions.settings_for(account).network
+    context = {
+        "account": account,
+        "member": members,
+        "counts": network.counts(account),
+        "can_edit": has_role(request, Membership.ADMIN),
+    }
+    return render(request, "subscribers/console/network.html", context)

@@ -92,6 +92,12 @@ class SubscribeSettings(models.Model):
     weekly_digest_day = models.PositiveSmallIntegerField(
         default=0, help_text="Day of the weekly digest: 0 Monday … 6 Sunday."
     )
+    network = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Join the network: people who confirm a subscription here are shown related "
+        "topics of the other accounts in it (by category), and theirs are shown yours.",
+    )
 
     class Meta:
         verbose_name_plural = "subscribe settings"
@@ -247,3 +253,22 @@ class ImportJob(models.Model):
         if self.state == self.DONE:
             return 100
         return min(99, 100 * self.rows_done // self.rows_total) if self.rows_total else 0
+
+
+class Referral(models.Model):
+    """Someone who confirmed a subscription at one account asked, from the network's
+    suggestions, for a topic of another. They count for it once that subscription is confirmed."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="referrals_in")
+    from_account = models.ForeignKey(Account, models.CASCADE, related_name="referrals_out")
+    topic = models.ForeignKey(Topic, models.CASCADE, related_name="+")
+    email = models.EmailField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "email", "topic"], name="referral_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.from_account} -> {self.account}"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("manage/<str:token>/delete/", views.delete, name="delete"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("one-click/<str:token>/", views.one_click, name="one_click"),
+    path("network/<str:token>/", views.network_offer, name="network_offer"),
     # Account codes are capitals, digits and _, so they never collide with the paths above.
     re_path(r"^(?P<code>[A-Z0-9_]+)/$", views.subscribe, name="subscribe"),
     re_path(r"^(?P<code>[A-Z0-9_]+)/embed/$", views.embed, name="embed"),

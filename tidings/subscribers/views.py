@@ -16,7 +16,7 @@ from tidings.accounts.models import Account
 from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, ExpiredToken
 from tidings.lib.web import client_network
-from tidings.subscribers import actions
+from tidings.subscribers import actions, network
 from tidings.subscribers.forms import AddressForm, DeliveryForm, SubscribeForm, TopicsForm
 from tidings.subscribers.links import subscriber_from_token
 from tidings.subscribers.models import Subscriber
@@ -85,8 +85,27 @@ def confirm(request: HttpRequest, code: str, token: str) -> HttpResponse:
     except BadToken as e:
         context = {"reason": str(e), "account": account, "expired": isinstance(e, ExpiredToken)}
         return render(request, "subscribers/bad_confirm_link.html", context, status=400)
-    context = {"subscriber": subscriber, "manage_url": actions.manage_url(subscriber)}
+    context = {
+        "subscriber": subscriber,
+        "manage_url": actions.manage_url(subscriber),
+        "suggestions": [
+            (topic, network.offer_token(subscriber, topic))
+            for topic in network.suggestions(subscriber)
+        ],
+    }
     return render(request, "subscribers/confirmed.html", context)
+
+
+@never_cache
+@require_POST
+def network_offer(request: HttpRequest, token: str) -> HttpResponse:
+    """One click on a suggestion of the network: the other account mails its confirmation."""
+    try:
+        subscriber, topic, done = network.take_offer(token)
+    except BadToken as e:
+        return bad_link(request, e)
+    context = {"subscriber": subscriber, "topic": topic, "done": done}
+    return render(request, "subscribers/network_offer.html", context)
 
 
 def manage_context(subscriber: Subscriber, token: str, **extra: Any) -> dict[str, Any]:
