@@ -22,7 +22,7 @@ GROUPS: dict[str, list[str]] = {
         "check-dns",
     ],
     "Publish": ["publish", "send", "status", "pause", "resume", "cancel"],
-    "Subscribers": ["add-subscriber", "import-subscribers", "export-subscribers"],
+    "Subscribers": ["add-subscriber", "import-subscribers", "export-subscribers", "network"],
     "Lists": ["create-list", "add-member", "allow-sender", "import-mbox"],
     "Feeds": ["add-watch", "poll-feeds"],
     "Texts": ["add-phone", "set-keyword", "text-from-phone"],

@@ -61,3 +61,9 @@ def test_another_accounts_numbers_are_not_found(api: Api, other_api: Api, topic:
     assert other_api.get(f"/phones/{phone['id']}").status_code == 404
     assert other_api.patch(f"/phones/{phone['id']}", {"status": "stopped"}).status_code == 404
     assert Phone.objects.get().status == Phone.CONFIRMED
+
+
+def test_the_network_is_joined_and_counted(api: Api, api_as: ApiFactory, account) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    assert api.get("/network").json() == {"member": False, "came": 0, "waiting": 0, "sent": 0}
+    assert api.put("/network", {"member": True}).json()["member"] is True
+    assert api_as(account, "viewer").put("/network", {"member": False}).status_code == 403

@@ -73,3 +73,14 @@ def test_the_console_page_joins_the_network_and_shows_the_counts(
     client.post(url, {"network": "on"})
     assert SubscribeSettings.objects.get(account=account).network
     assert "is <strong>in the network" in client.get(url).content.decode()
+
+
+def test_the_network_command_joins_and_shows_the_counts(account) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("network", "--account", account.code, "--join", stdout=out)
+    assert "is in the network" in out.getvalue()
+    assert SubscribeSettings.objects.get(account=account).network

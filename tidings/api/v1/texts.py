@@ -1,4 +1,4 @@
-"""Text messages: numbers that get texts, topic keywords, texts received."""
+"""Text messages (numbers that get texts, topic keywords, texts received) and the network."""
 
 from datetime import datetime
 from typing import Literal
@@ -10,6 +10,8 @@ from ninja.pagination import paginate
 
 from tidings.accounts.models import Account, Membership
 from tidings.api.v1.common import Ids, Page, PathId, account_of, by_ids, get_or_404, line, responses
+from tidings.subscribers import actions as subscriber_actions
+from tidings.subscribers import network
 from tidings.texts import actions
 from tidings.texts.models import InboundText, Phone
 
@@ -144,3 +146,41 @@ def put_keyword(request: HttpRequest, topic_id: PathId, payload: KeywordIn) -> K
 @paginate(Page)
 def list_received(request: HttpRequest) -> QuerySet[InboundText]:
     return InboundText.objects.filter(account=account_of(request)).order_by("-id")
+
+
+class NetworkOut(Schema):
+    member: bool
+    came: int
+    waiting: int
+    sent: int
+
+
+class NetworkIn(Schema):
+    member: bool
+
+
+def network_out(account: Account) -> NetworkOut:
+    counts = network.counts(account)
+    return NetworkOut(member=subscriber_actions.settings_for(account).network, **counts)
+
+
+@router.get(
+    "/network",
+    response=responses(200, NetworkOut),
+    summary="Whether the account is in the network, and who came through it",
+    tags=["network"],
+)
+def get_network(request: HttpRequest) -> NetworkOut:
+    return network_out(account_of(request))
+
+
+@router.put(
+    "/network",
+    response=responses(200, NetworkOut),
+    summary="Join or leave the network of accounts that recommend each other's topics",
+    tags=["network"],
+)
+def put_network(request: HttpRequest, payload: NetworkIn) -> NetworkOut:
+    account = account_of(request, Membership.ADMIN)
+    subscriber_actions.set_network(account, payload.member)
+    return network_out(account)
