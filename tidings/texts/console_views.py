@@ -9,12 +9,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.access import account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.delivery.models import Send
 from tidings.texts import actions
+from tidings.texts.gateways import hook_token
 from tidings.texts.models import CapturedText, InboundText, Keyword, Phone, TextProgram
 from tidings.topics.models import Topic
 
@@ -53,6 +55,12 @@ def index(request: HttpRequest, account: Account) -> HttpResponse:
         "gateway": settings.SMS_GATEWAY.split("@")[-1] if settings.SMS_GATEWAY else "",
         "can_edit": has_role(request, Membership.ADMIN),
     }
+    if context["can_edit"]:
+        token = hook_token()
+        context["hooks"] = {
+            "inbound": settings.BASE_URL + reverse("texting:hook_inbound", args=[token]),
+            "status": settings.BASE_URL + reverse("texting:hook_status", args=[token]),
+        }
     return render(request, "texts/index.html", context)
 
 
