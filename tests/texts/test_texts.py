@@ -166,3 +166,30 @@ def test_a_gateway_that_is_down_costs_no_attempt(account, topic) -> None:
     row = Delivery.objects.get(send__channel=Send.TEXT)
     assert (row.state, row.attempts) == (Delivery.DEFERRED, 0)
     assert "unreachable" in row.last_reply
+
+
+def test_a_text_send_is_paused_resumed_and_shown_beside_the_email_send(
+    smsc, sender, client, alice, account, topic
+) -> None:  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+
+    from tidings.delivery.actions import pause_send, resume_send
+
+    actions.subscribe_number(account, NUMBER, [topic], source=Phone.CONSOLE)
+    bulletin = create_bulletin(account, subject="Paused", body="x", topics=[topic])
+    send_bulletin(bulletin)
+    text_send = Send.objects.get(channel=Send.TEXT, kind=Send.BULLETIN)
+    pause_send(text_send)
+    run(sender)
+    assert text_send.deliveries.get().state == Delivery.QUEUED  # paused: nothing claimed
+    resume_send(text_send)
+    run(sender)
+    assert text_send.deliveries.get().state == Delivery.SENT
+
+    client.force_login(alice)
+    page = client.get(
+        reverse("console:bulletin", args=[account.code, bulletin.pk])
+    ).content.decode()
+    assert "By text" in page and "1 of 1 numbers sent" in page
+    send_page = client.get(reverse("delivery:send", args=[account.code, text_send.pk]))
+    assert send_page.status_code == 200

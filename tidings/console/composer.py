@@ -291,6 +291,7 @@ def bulletin_list(request: HttpRequest, account: Account) -> HttpResponse:
                 b.pk for b in rows if b.status in (Bulletin.SENDING, Bulletin.SENT)
             ],
             send__kind=Send.BULLETIN,
+            send__channel=Send.EMAIL,
         )
         .values_list("send__bulletin", "state")
         .annotate(n=Count("id"))
@@ -321,7 +322,8 @@ def bulletin_list(request: HttpRequest, account: Account) -> HttpResponse:
 @account_view()
 def bulletin_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     bulletin = _visible(request, account, pk)
-    send = bulletin.sends.filter(kind=Send.BULLETIN).order_by("pk").first()
+    send = bulletin.sends.filter(kind=Send.BULLETIN, channel=Send.EMAIL).order_by("pk").first()
+    text_send = bulletin.sends.filter(kind=Send.BULLETIN, channel=Send.TEXT).first()
     membership = request.membership  # type: ignore[attr-defined]
     can_write = (
         membership.has_role(Membership.AUTHOR)
@@ -336,6 +338,8 @@ def bulletin_detail(request: HttpRequest, account: Account, pk: int) -> HttpResp
             "topics": list(bulletin.topics.order_by("name")),
             "send": send,
             "counts": send_counts(send) if send else None,
+            "text_send": text_send,
+            "text_counts": send_counts(text_send) if text_send else None,
             "report_url": report_url(account, bulletin) if send else "",
             "web_copy_url": web_copy_url(bulletin) if bulletin.published_at else "",
             "can_write": can_write,

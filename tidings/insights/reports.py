@@ -47,7 +47,9 @@ class Report:
 
 
 def deliveries_of(bulletin: Bulletin) -> QuerySet[Delivery]:
-    sends = Send.objects.filter(bulletin=bulletin, kind=Send.BULLETIN).values("id")
+    sends = Send.objects.filter(bulletin=bulletin, kind=Send.BULLETIN, channel=Send.EMAIL).values(
+        "id"
+    )
     return Delivery.objects.filter(send_id__in=sends)
 
 

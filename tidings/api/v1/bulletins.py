@@ -273,7 +273,7 @@ def test_send(request: HttpRequest, bulletin_id: PathId, payload: TestIn) -> Tes
 
 def status_of(bulletin: Bulletin) -> StatusOut:
     bulletin.refresh_from_db()
-    send = bulletin.sends.filter(kind=Send.BULLETIN).order_by("-pk").first()
+    send = bulletin.sends.filter(kind=Send.BULLETIN, channel=Send.EMAIL).order_by("-pk").first()
     return StatusOut(
         id=bulletin.pk,
         status=bulletin.status,

@@ -19,6 +19,7 @@ def describe(send: Send) -> dict[str, object]:
     return {
         "send": send.pk,
         "kind": send.kind,
+        "channel": send.channel,
         "state": send.state,
         "what": what,
         "created": send.created.isoformat(),
@@ -48,7 +49,9 @@ class Command(TidingsCommand):
                 c = r["counts"]
                 assert isinstance(c, dict)
                 table.add_row(
-                    str(r["send"]), str(r["kind"]), str(r["state"]), str(r["what"])[:50],
+                    str(r["send"]),
+                    str(r["kind"]) + (" (text)" if r["channel"] == Send.TEXT else ""),
+                    str(r["state"]), str(r["what"])[:50],
                     str(c["sent"]), str(c["deferred"]), str(c["failed"]), str(c["total"]),
                 )  # fmt: skip
             Console(file=cast(IO[str], self.stdout)).print(table)
@@ -64,7 +67,8 @@ class Command(TidingsCommand):
         c = data["counts"]
         assert isinstance(c, dict)
         text = (
-            f"send #{send.pk} ({send.kind}, {send.state}): {c['sent']} sent, "
+            f"send #{send.pk} ({send.kind}{' by text' if send.channel == Send.TEXT else ''}, "
+            f"{send.state}): {c['sent']} sent, "
             f"{c['deferred']} deferred, {c['throttled']} waiting for a rate limit, "
             f"{c['failed']} failed, "
             f"{c['queued'] + c['sending']} waiting, {c['cancelled']} cancelled, of {c['total']}"
