@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tidings.console.context.console",
             ],
+            "builtins": ["tidings.lib.when"],
         },
     },
 ]

@@ -121,7 +121,8 @@ def test_it_shows_the_year_and_month_tree(client: Client, wanabidii: MailingList
     archive_post(wanabidii, mail(1, date="Tue, 01 Dec 2015 12:00:00 -0500"))
     archive_post(wanabidii, mail(2, date="Thu, 05 Nov 2015 12:00:00 -0500"))
     html = client.get(reverse("archive:index", args=["wanabidii"])).content.decode()
-    assert "2015 (2)" in html
+    year_url = reverse("archive:year", args=["wanabidii", 2015])
+    assert f'<a href="{year_url}">2015</a> (2)' in html
     month_url = reverse("archive:month", args=["wanabidii", 2015, 11])
     assert f'<a href="{month_url}">November</a> (1)' in html
 
@@ -133,6 +134,19 @@ def test_it_shows_only_the_month_on_a_month_page(client: Client, wanabidii: Mail
     assert "November news" in html
     assert "December news" not in html
     assert "wanabidii: November 2015</h1>" in html
+
+
+def test_a_year_page_shows_that_year_only(client: Client, wanabidii: MailingList) -> None:
+    archive_post(wanabidii, mail(1, "Twenty sixteen", "Fri, 01 Jan 2016 12:00:00 -0500"))
+    archive_post(wanabidii, mail(2, "November news", "Thu, 05 Nov 2015 12:00:00 -0500"))
+    # 1 January 03:00 UTC is still 2015 in New York, the list's time zone.
+    archive_post(wanabidii, mail(3, "New Year's Eve", "Fri, 01 Jan 2016 03:00:00 +0000"))
+    html = client.get(reverse("archive:year", args=["wanabidii", 2015])).content.decode()
+    assert "November news" in html and "New Year&#x27;s Eve" in html
+    assert "Twenty sixteen" not in html
+    assert "wanabidii: 2015</h1>" in html
+    assert 'aria-current="page">2015</a>' in html
+    assert client.get(reverse("archive:year", args=["wanabidii", 1969])).status_code == 404
 
 
 def test_it_answers_404_for_a_month_that_cannot_exist(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
 from django.utils import timezone
 
 from tidings.accounts.models import Membership, SenderIdentity
@@ -124,7 +125,8 @@ def test_schedule_reads_the_time_in_the_accounts_zone(author, topic) -> None:  #
         form(topic, action="schedule", schedule_at=typed),
         follow=True,
     )
-    assert local.strftime("%m/%d/%Y %I:%M %p") in response.content.decode()
+    # Shown in the account's zone, the zone named (lib.when).
+    assert date_format(local, "M j, Y, g:i A T") in response.content.decode()
     bulletin = Bulletin.objects.get()
     assert bulletin.status == Bulletin.SCHEDULED
     expected = datetime.strptime(typed, "%Y-%m-%dT%H:%M").replace(

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 
 from tidings.accounts.models import Account, Membership
 
@@ -61,7 +62,10 @@ def account_view(role: str = Membership.VIEWER) -> Callable[..., Any]:
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, account: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            return view(request, account_for(request, account, role), *args, **kwargs)
+            found = account_for(request, account, role)
+            # Times on its pages are the account's (the `when` filter names the zone).
+            with timezone.override(found.tz):
+                return view(request, found, *args, **kwargs)
 
         return wrapper
 

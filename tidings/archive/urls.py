@@ -8,6 +8,7 @@ urlpatterns = [
     path("<slug:name>/", views.index, name="index"),
     path("<slug:name>/feed/", views.feed, name="feed"),
     path("<slug:name>/search/", views.search, name="search"),
+    path("<slug:name>/<int:year>/", views.year, name="year"),
     path("<slug:name>/<int:year>/<int:month>/", views.month, name="month"),
     path("<slug:name>/<int:year>/<int:month>/mbox/", views.month_mbox, name="month_mbox"),
     path("<slug:name>/thread/<slug:slug>/", views.thread, name="thread"),

@@ -159,6 +159,29 @@ def month(request: HttpRequest, name: str, year: int, month: int) -> HttpRespons
     )
 
 
+@require_http_methods(["GET", "HEAD"])
+@public_page
+def year(request: HttpRequest, name: str, year: int) -> HttpResponse:
+    """One year of a list's archive, newest first (the tree's year heading links here)."""
+    mailing_list = readable_list(request, name)
+    if not 1970 <= year <= 9999:
+        raise Http404("No such year.")
+    start, _ = actions.month_bounds(mailing_list, year, 1)
+    _, end = actions.month_bounds(mailing_list, year, 12)
+    posts = Post.objects.filter(mailing_list=mailing_list, date__gte=start, date__lt=end)
+
+    def year_count(tree: list[tuple[int, int, list[Month]]]) -> int:
+        return sum(total for tree_year, total, _ in tree if tree_year == year)
+
+    return blog_page(
+        request,
+        mailing_list,
+        posts.order_by("-date", "-pk"),
+        {"year": year, "year_page": True},
+        year_count,
+    )
+
+
 def neighbours(post: Post) -> tuple[Post | None, Post | None]:
     """Return the next newer and the next older post on the same list."""
     siblings: QuerySet[Post] = Post.objects.filter(mailing_list_id=post.mailing_list_id).only(
