@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils.dateformat import format as date_format
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from tidings.accounts.models import Membership, SenderIdentity
 from tidings.bulletins.actions import create_bulletin, publish_bulletin, schedule_bulletin
