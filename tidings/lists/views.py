@@ -50,8 +50,34 @@ def join(request: HttpRequest, name: str) -> HttpResponse:
             membership.request_join(mailing_list, email, mode)
         return render(request, "lists/check_mail.html", {"mailing_list": mailing_list})
     status = 400 if request.method == "POST" else 200
-    context = {"mailing_list": mailing_list, "form": form}
+    posting = POSTING_WORDS.get(mailing_list.posting_policy, "")
+    context = {"mailing_list": mailing_list, "form": form, "posting": posting}
     return render(request, "lists/join.html", context, status=status)
+
+
+# Who may post, in the words a reader of the list page and the join page needs.
+POSTING_WORDS = {
+    MailingList.ANNOUNCE: "This is an announcement list: only its publishers post, and members "
+    "receive what they send. Mail from anyone else is held and not sent on.",
+    MailingList.MODERATED: "Members may write to the list; a moderator reads every post before "
+    "it goes out.",
+    MailingList.MEMBERS: "Members write to the list and everyone gets their posts; posts from "
+    "others are held for a moderator.",
+    MailingList.OPEN_POSTING: "Anyone may write to the list; every member gets the posts.",
+}
+
+
+@require_http_methods(["GET", "HEAD"])
+def about(request: HttpRequest, name: str) -> HttpResponse:
+    """The list's public page: what it is, who may post, who runs it, its archive, Join."""
+    mailing_list = get_object_or_404(MailingList, name=name)
+    context = {
+        "mailing_list": mailing_list,
+        "posting": POSTING_WORDS.get(mailing_list.posting_policy, ""),
+        "owner": mailing_list.command_address("owner"),
+        "archive": mailing_list.archive_visibility != MailingList.ARCHIVE_OFF,
+    }
+    return render(request, "lists/about.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
