@@ -93,7 +93,8 @@ def test_reject_over_smtp(settings, client, wanabidii, alice):  # type: ignore[n
     with tidings_smtpd(settings) as port:
         moderate(client, held_over_smtp(settings, port), "reject", "Off topic.")
         drain()
-    (notice,) = captured_for(STRANGER)
+    held_notice, notice = captured_for(STRANGER)  # told it waits, then why it was rejected
+    assert "waiting for a moderator" in held_notice["Subject"]
     assert "Off topic." in text_part(notice)
     assert subjects_for("dave@example.com") == []
 
@@ -103,5 +104,8 @@ def test_discard_over_smtp(settings, client, wanabidii, alice):  # type: ignore[
     with tidings_smtpd(settings) as port:
         moderate(client, held_over_smtp(settings, port), "discard")
         drain()
-    assert captured_for(STRANGER) == []
+    # Told once that it waits; nothing about the discard.
+    assert [m["Subject"].split(":")[0] for m in captured_for(STRANGER)] == [
+        "Your post to wanabidii@lists.tidings.localhost is waiting for a moderator"
+    ]
     assert subjects_for("dave@example.com") == []

@@ -15,6 +15,7 @@ from tidings.lib.mail import normalize
 from tidings.lists import dmarc
 from tidings.lists.membership import add_member
 from tidings.lists.models import ListMessage, ListSender, MailingList
+from tidings.lists.poster import tell_approved, wants_no_reply
 from tidings.lists.relay import relay
 
 __all__ = ["add_member", "allow_sender", "create_list"]
@@ -108,16 +109,8 @@ def approve_post(
         relay(record.mailing_list, record.inbound, msg, mitigate_dmarc=mitigate)
         if accept_sender and record.sender:
             allow_sender(record.mailing_list, record.sender)
+        tell_approved(record)
     return record
-
-
-def wants_no_reply(record: ListMessage) -> bool:
-    """Whether the post came from a null sender or a robot, which must never get a notice."""
-    if not record.inbound.mail_from or not record.sender:
-        return True
-    msg, _ = parse(bytes(record.inbound.raw))
-    auto = str(msg.get("Auto-Submitted", "no")).strip().lower() if msg is not None else "no"
-    return auto != "no"
 
 
 def rejection_notice(record: ListMessage, reason: str) -> EmailMessage:

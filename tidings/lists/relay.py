@@ -19,6 +19,7 @@ from tidings.lists.attachments import strip_attachments
 from tidings.lists.authenticity import Authentication, authenticate
 from tidings.lists.models import ListMessage, MailingList, Member
 from tidings.lists.moderators import notify_moderators
+from tidings.lists.poster import tell_held
 from tidings.lists.rules import Decision, from_addresses, run_chain, sender_candidates
 from tidings.lists.signals import post_accepted
 from tidings.lists.tokens import member_token
@@ -254,6 +255,7 @@ def receive_post(
             )
         elif decision.status == ListMessage.HELD:
             notify_moderators(record)
+            tell_held(record, authentication)
         return record
 
 

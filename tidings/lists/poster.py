@@ -1,0 +1,97 @@
+"""What a poster is told about a held post: why, in plain words, and again when a moderator
+approves it (a rejection says why too: lists.actions.reject_post).
+
+Like Mailman, never to a null sender or a robot, at most POSTER_NOTICES_PER_DAY per address and
+list, and not for posts that look forged or like spam (nobody asked for that mail)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from tidings.delivery.actions import send_message
+from tidings.delivery.notices import notice
+from tidings.inbound.router import parse
+from tidings.lists.authenticity import Authentication
+from tidings.lists.models import ListMessage, MailingList
+from tidings.subscribers.actions import allow
+
+POSTER_NOTICES_PER_DAY = 10
+# Held for these, the poster is not told: spam, forgeries, mail that could not be read.
+SILENT = {"suspicious-header", "sender-not-authenticated", "malformed", "expired"}
+
+
+def plain_reason(record: ListMessage) -> str:
+    """Why a post waits, in words for the person who sent it."""
+    mailing_list = record.mailing_list
+    size = mailing_list.max_message_size
+    words = {
+        "moderated": "Every post to this list is read by a moderator before it goes out.",
+        "non-member": "Only members post to this list directly; your address is not a member, "
+        "so a moderator reads your post first.",
+        "not-on-accept-list": "This is an announcement list: only its publishers post. A "
+        "moderator will look at your message.",
+        "size": f"Your message is larger than this list takes ({size // 1024} KB).",
+        "implicit-destination": "The list's address was not in To or Cc (it may have come as a "
+        "blind copy), so a moderator checks it.",
+        "administrivia": "Your message looks like a request to join, leave or get help, which "
+        f"goes to {mailing_list.command_address('request')} rather than to every member.",
+        "attachment-type": "Your message carries an attachment of a kind this list holds for "
+        "review.",
+    }
+    return words.get(record.rule, record.reason)
+
+
+def wants_no_reply(record: ListMessage) -> bool:
+    """Whether the post came from a null sender or a robot, which must never get a notice."""
+    if not record.inbound.mail_from or not record.sender:
+        return True
+    msg, _ = parse(bytes(record.inbound.raw))
+    auto = str(msg.get("Auto-Submitted", "no")).strip().lower() if msg is not None else "no"
+    return auto != "no"
+
+
+def _send(mailing_list: MailingList, to: str, subject: str, template: str, context: dict) -> None:  # type: ignore[type-arg]
+    message = notice(
+        sender=(mailing_list.display_name or mailing_list.name, mailing_list.bounces_address),
+        to=to,
+        subject=subject,
+        text=render_to_string(template, {"mailing_list": mailing_list, **context}),
+        kind=template.rsplit("/", 1)[-1].removesuffix("_body.txt"),
+        auto="auto-replied",
+    )
+    send_message(message, [to], account=mailing_list.account)
+
+
+def tell_held(record: ListMessage, authentication: Authentication | None) -> bool:
+    """Tell the poster their post waits for a moderator, and why; return whether told."""
+    if record.rule in SILENT or wants_no_reply(record):
+        return False
+    if authentication is not None and not authentication.vouches_for(record.sender):
+        return False  # the From may be forged: no mail to whoever it names
+    key = f"list-poster:{record.mailing_list_id}:{record.sender.lower()}"
+    if not allow(key, POSTER_NOTICES_PER_DAY, 86400):
+        return False
+    mailing_list = record.mailing_list
+    _send(
+        mailing_list,
+        record.sender,
+        f"Your post to {mailing_list.address} is waiting for a moderator: {record.subject}",
+        "lists/email/poster_held_body.txt",
+        {"subject": record.subject, "why": plain_reason(record), "days": settings.LIST_HOLD_DAYS},
+    )
+    return True
+
+
+def tell_approved(record: ListMessage) -> None:
+    """Tell the poster a moderator let their post through."""
+    if wants_no_reply(record):
+        return
+    mailing_list = record.mailing_list
+    _send(
+        mailing_list,
+        record.sender,
+        f"Your post to {mailing_list.address} was approved: {record.subject}",
+        "lists/email/poster_approved_body.txt",
+        {"subject": record.subject},
+    )
