@@ -59,7 +59,8 @@ def test_it_takes_a_subscriber_from_the_form_to_unsubscribed(
         )
         publish_bulletin(bulletin)
         deliver()
-        _, bulletin_mail = captured_for(ADDRESS)
+        _, welcome, bulletin_mail = captured_for(ADDRESS)
+        assert welcome["Subject"].startswith("Welcome to")
         text = text_part(bulletin_mail)
 
         page.goto(link(text, "Manage Subscriptions"))

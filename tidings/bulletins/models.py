@@ -28,6 +28,7 @@ class Bulletin(models.Model):
     body_format = models.CharField(max_length=16, choices=FORMATS, default=MARKDOWN)
     text = models.TextField(
         blank=True,
+        default="",
         db_default="",
         help_text="The text message sent to subscribers by text; empty: the title and the "
         "web copy's address.",

@@ -297,13 +297,32 @@ def confirm(confirmation: Confirmation) -> Subscriber:
         if confirmation.email != subscriber.email:
             subscriber = _move_address(subscriber, confirmation.email)
         subscriber.confirm_nonce = ""
-        if subscriber.status != Subscriber.CONFIRMED:
+        welcome = subscriber.status != Subscriber.CONFIRMED
+        if welcome:
             subscriber.status = Subscriber.CONFIRMED
             subscriber.confirmed_at = timezone.now()
         subscriber.save(update_fields=["confirm_nonce", "status", "confirmed_at", "email"])
         for topic in confirmation.topics:
             Subscription.objects.get_or_create(subscriber=subscriber, topic=topic)
+        if welcome:
+            send_welcome(subscriber)
     return subscriber
+
+
+def send_welcome(subscriber: Subscriber) -> None:
+    """Welcome an address that just confirmed: its topics, the account's words, its links."""
+    topics = list(Topic.objects.filter(subscriptions__subscriber=subscriber).order_by("name"))
+    context = {
+        "topics": topics,
+        "welcome_text": settings_for(subscriber.account).welcome_text.strip(),
+        "manage_url": manage_url(subscriber),
+    }
+    message = notice(subscriber.account, subscriber.email, "welcome", context)
+    send_message(message, [subscriber.email], account=subscriber.account)
+
+
+def set_welcome_text(account: Account, text: str) -> None:
+    SubscribeSettings.objects.update_or_create(account=account, defaults={"welcome_text": text})
 
 
 def _move_address(subscriber: Subscriber, email: str) -> Subscriber:

@@ -269,13 +269,26 @@ def distribution_list(request: HttpRequest, account: Account, pk: int) -> HttpRe
 
 @account_view()
 def embed(request: HttpRequest, account: Account) -> HttpResponse:
+    if request.method == "POST":
+        if not has_role(request, Membership.ADMIN):
+            raise Http404
+        actions.set_welcome_text(account, request.POST.get("welcome_text", "")[:5000])
+        messages.success(request, "The welcome email's text is saved.")
+        return redirect("subscribers_console:embed", account.code)
     topics = list(Topic.objects.filter(account=account, listed=True).order_by("name", "pk"))
     action = settings.BASE_URL + reverse("subscribers:embed", args=[account.code])
     snippet = render_to_string(
         "subscribers/embed_snippet.html", {"account": account, "topics": topics, "action": action}
     )
     opt_in = actions.settings_for(account).double_opt_in
-    context = {"account": account, "snippet": snippet.strip(), "topics": topics, "opt_in": opt_in}
+    context = {
+        "account": account,
+        "snippet": snippet.strip(),
+        "topics": topics,
+        "opt_in": opt_in,
+        "welcome_text": actions.settings_for(account).welcome_text,
+        "can_edit": has_role(request, Membership.ADMIN),
+    }
     return render(request, "subscribers/console/embed.html", context)
 
 

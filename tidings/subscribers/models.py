@@ -92,6 +92,12 @@ class SubscribeSettings(models.Model):
     weekly_digest_day = models.PositiveSmallIntegerField(
         default=0, help_text="Day of the weekly digest: 0 Monday … 6 Sunday."
     )
+    welcome_text = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Added to the welcome email sent once an address confirms its subscription.",
+    )
     network = models.BooleanField(
         default=False,
         db_default=False,
