@@ -14,7 +14,7 @@ def test_a_confirmed_address_is_welcomed_with_its_topics_and_the_accounts_words(
     actions.set_welcome_text(account, "Thank you for following the Department's news.")
     actions.request_subscription(account, "ann@example.org", [topic])
     client.post(path_of(confirm_link(queued_to("ann@example.org")[0])))
-    confirm, welcome = queued_to("ann@example.org")
+    _confirm, welcome = queued_to("ann@example.org")
     assert welcome["Subject"] == f"Welcome to {account.name}'s updates"
     text = welcome.get_body(preferencelist=("plain",)).get_content()
     assert topic.name in text and "Thank you for following" in text
