@@ -109,12 +109,20 @@ def test_test_send_queues_the_test_message(author, topic) -> None:  # type: igno
     assert Bulletin.objects.get().status == Bulletin.DRAFT
 
 
-def test_send_now_publishes_it(author, topic, bob) -> None:  # type: ignore[no-untyped-def]
+def test_send_now_asks_first_with_the_exact_count_then_publishes_it(author, topic, bob) -> None:  # type: ignore[no-untyped-def]
     response = author.post(reverse("console:compose", args=[CODE]), form(topic, action="send"))
     bulletin = Bulletin.objects.get()
+    confirm = reverse("console:bulletin_send", args=[CODE, bulletin.pk])
+    assert response["Location"] == confirm
+    assert bulletin.status == Bulletin.DRAFT  # nothing sent before the confirmation
+    page = author.get(confirm).content.decode()
+    assert 'id="recipient-total">1 subscriber<' in page
+    response = author.post(confirm)
     assert response["Location"] == reverse("console:bulletin", args=[CODE, bulletin.pk])
+    bulletin.refresh_from_db()
     assert bulletin.status == Bulletin.SENDING
     assert Delivery.objects.filter(send__bulletin=bulletin).count() == 1
+    assert author.post(confirm)["Location"].endswith(f"/bulletins/{bulletin.pk}/")  # not twice
 
 
 def test_schedule_reads_the_time_in_the_accounts_zone(author, topic) -> None:  # type: ignore[no-untyped-def]

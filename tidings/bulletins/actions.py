@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from tidings.accounts.models import Account, Membership, SenderIdentity
@@ -228,6 +229,23 @@ def _snapshot_recipients(send: Send, bulletin: Bulletin) -> int:
             [send.pk, Delivery.QUEUED, *topic_ids, Subscriber.CONFIRMED, Subscriber.IMMEDIATE],
         )
         return cursor.rowcount
+
+
+def recipient_counts(bulletin: Bulletin) -> tuple[list[tuple[Topic, int]], int]:
+    """Who the bulletin would reach by email if sent now, as the snapshot counts them: per
+    topic, and in all (an address following several of its topics gets it once)."""
+    suppressed = Suppression.objects.filter(email=OuterRef("subscriber__email")).filter(
+        Q(account__isnull=True) | Q(account_id=bulletin.account_id)
+    )
+    following = Subscription.objects.filter(
+        topic__in=bulletin.topics.all(),
+        subscriber__status=Subscriber.CONFIRMED,
+        subscriber__delivery_mode=Subscriber.IMMEDIATE,
+    ).exclude(Exists(suppressed))
+    per_topic = dict(following.values_list("topic").annotate(n=Count("subscriber")).order_by())
+    topics = list(bulletin.topics.order_by("name"))
+    total = following.values("subscriber").distinct().count()
+    return [(topic, per_topic.get(topic.pk, 0)) for topic in topics], total
 
 
 def publish_bulletin(bulletin: Bulletin, *, published_at: datetime | None = None) -> Send:

@@ -26,6 +26,7 @@ from tidings.delivery.actions import send_counts
 from tidings.delivery.models import Delivery, Send
 from tidings.lib import segments
 from tidings.subscribers.models import Subscriber
+from tidings.texts.models import Phone
 
 SAMPLE_RECIPIENT = "subscriber@example.com"
 # The preview frame shows hostile-until-proven-otherwise HTML: no script, nothing fetched but
@@ -123,9 +124,8 @@ def _act(request: HttpRequest, account: Account, bulletin: Bulletin, form: Bulle
             messages.success(request, f"Test sent to {sent} address{'es' if sent != 1 else ''}.")
             return edit
         if action == "send":
-            actions.send_bulletin(bulletin)
-            messages.success(request, "The bulletin is on its way.")
-            return _detail_url(account, bulletin)
+            # Saved: the next page shows exactly who it goes to and asks to confirm.
+            return reverse("console:bulletin_send", args=[account.code, bulletin.pk])
         if action == "schedule":
             when = form.cleaned_data.get("schedule_at")
             if when is None:
@@ -211,6 +211,38 @@ def compose(request: HttpRequest, account: Account, pk: int | None = None) -> Ht
     else:
         context["autosave_url"] = reverse("console:bulletin_autosave_new", args=[account.code])
     return render(request, "console/compose.html", context)
+
+
+@account_view(Membership.AUTHOR)
+def confirm_send(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
+    """Before a bulletin goes: how many it reaches, per topic and by text; then send."""
+    bulletin = _writable(request, account, pk)
+    if bulletin.status != Bulletin.DRAFT:
+        messages.error(request, f"This bulletin is {bulletin.status}: it can't be sent again.")
+        return redirect(_detail_url(account, bulletin))
+    if request.method == "POST":
+        try:
+            actions.send_bulletin(bulletin)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(_edit_url(account, bulletin))
+        messages.success(request, "The bulletin is on its way.")
+        return redirect(_detail_url(account, bulletin))
+    per_topic, total = actions.recipient_counts(bulletin)
+    texts = (
+        Phone.objects.filter(status=Phone.CONFIRMED, subscriptions__topic__in=bulletin.topics.all())
+        .distinct()
+        .count()
+    )
+    context = {
+        "account": account,
+        "bulletin": bulletin,
+        "per_topic": per_topic,
+        "total": total,
+        "texts": texts,
+        "courtesy": len(actions.courtesy_recipients(account)),
+    }
+    return render(request, "console/confirm_send.html", context)
 
 
 @require_POST

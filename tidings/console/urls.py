@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("<str:account>/bulletins/<int:pk>/preview/", composer.preview, name="bulletin_preview"),
     path("<str:account>/bulletins/<int:pk>/cancel/", composer.cancel, name="bulletin_cancel"),
+    path("<str:account>/bulletins/<int:pk>/send/", composer.confirm_send, name="bulletin_send"),
     # Account administration.
     path("<str:account>/settings/", manage.account_settings, name="settings"),
     path("<str:account>/users/", manage.users, name="users"),
