@@ -145,7 +145,10 @@ def test_an_account_admin_revokes_a_token_on_the_console(
 ) -> None:
     token, secret = create_token(account, name="old")
     client.force_login(alice)
-    response = client.post(f"/console/USSTATEBPA/tokens/{token.pk}/revoke/")
+    asked = client.post(f"/console/USSTATEBPA/tokens/{token.pk}/revoke/")
+    assert "Revoke the token old?" in asked.content.decode()  # it asks first
+    assert Api(secret).get("/account").status_code == 200
+    response = client.post(f"/console/USSTATEBPA/tokens/{token.pk}/revoke/", {"confirmed": "yes"})
     assert response.status_code == 302
     assert Api(secret).get("/account").status_code == 401
 
@@ -162,6 +165,6 @@ def test_another_accounts_admin_cant_revoke_our_tokens(
 ) -> None:
     token, secret = create_token(account, name="ours")
     client.force_login(oscar)
-    response = client.post(f"/console/USSTATEBPA/tokens/{token.pk}/revoke/")
+    response = client.post(f"/console/USSTATEBPA/tokens/{token.pk}/revoke/", {"confirmed": "yes"})
     assert response.status_code == 404
     assert Api(secret).get("/account").status_code == 200

@@ -225,7 +225,12 @@ def test_reject_needs_a_reason(client, alice, wanabidii):  # type: ignore[no-unt
 def test_discard_drops_the_post_silently(client, alice, wanabidii):  # type: ignore[no-untyped-def]
     record = held_post()
     sends = Send.objects.count()
-    login(client, alice).post(BASE + "queue/", {"post": record.pk, "action": "discard"})
+    asked = login(client, alice).post(BASE + "queue/", {"post": record.pk, "action": "discard"})
+    assert "Discard the post" in asked.content.decode()  # it asks first
+    record.refresh_from_db()
+    assert record.status == ListMessage.HELD
+    confirmed = {"post": record.pk, "action": "discard", "confirmed": "yes"}
+    client.post(BASE + "queue/", confirmed)
     record.refresh_from_db()
     assert record.status == ListMessage.DISCARDED
     assert Send.objects.count() == sends

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.access import account_view
@@ -50,6 +51,18 @@ def tokens(request: HttpRequest, account: Account) -> HttpResponse:
 @account_view(Membership.ADMIN)
 def revoke(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     token = get_object_or_404(account.api_tokens, pk=pk)
+    if request.POST.get("confirmed") != "yes":
+        context = {
+            "account": account,
+            "title": f"Revoke the token {token.name}?",
+            "question": "Every program using it is refused from the next request on. This "
+            "can't be undone: a new token would have to be made and given to them.",
+            "action": reverse("api_console:revoke", args=[account.code, token.pk]),
+            "fields": [],
+            "button": f"Revoke {token.name}",
+            "back": reverse("api_console:tokens", args=[account.code]),
+        }
+        return render(request, "console/confirm.html", context)
     actions.revoke_token(token)
     messages.success(request, f"Revoked token {token.name}; it is refused from now on.")
     return redirect("api_console:tokens", account.code)

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from tidings.accounts.access import account_for, account_view, has_role
@@ -173,6 +174,18 @@ def queue(request: HttpRequest, account: str, name: str) -> HttpResponse:
             pk=request.POST.get("post"),
             mailing_list=mailing_list,
         )
+        if request.POST.get("action") == "discard" and request.POST.get("confirmed") != "yes":
+            asking: dict[str, Any] = {
+                "account": mailing_list.account,
+                "title": f"Discard the post {record.subject!r}?",
+                "question": f"It is dropped without a word to {record.sender or 'its sender'} "
+                "and never reaches the list (for spam). To tell the author why, reject it instead.",
+                "action": reverse("lists_console:queue", args=[account, name]),
+                "fields": [("post", record.pk), ("action", "discard")],
+                "button": "Discard",
+                "back": reverse("lists_console:queue", args=[account, name]),
+            }
+            return render(request, "console/confirm.html", asking)
         try:
             moderate(request, record)
         except actions.ModerationError as exc:
