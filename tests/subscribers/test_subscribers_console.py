@@ -177,6 +177,8 @@ def test_it_imports_in_the_worker_and_reports_each_bad_row(
     assert topic.subscriptions.count() == 2
     page = client.get(url("import_job", account, job.pk))
     assert b"http-equiv" not in page.content
+    # The bad rows on the page itself, and as a download.
+    assert b'<td class="num">3</td><td>not an address</td>' in page.content
     errors = client.get(url("import_errors", account, job.pk))
     assert errors.status_code == 200
     assert "attachment" in errors["Content-Disposition"]

@@ -6,6 +6,8 @@ by keyset over an index (limit + 1 rows tell whether a next page exists), never 
 
 from __future__ import annotations
 
+import csv
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +26,13 @@ from tidings.accounts.access import account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.lib.spreadsheet import SafeWriter
 from tidings.subscribers import actions, import_jobs, network
-from tidings.subscribers.forms import ImportForm, SearchForm, SuppressionForm
+from tidings.subscribers.forms import (
+    AddSubscriberForm,
+    EditSubscriberForm,
+    ImportForm,
+    SearchForm,
+    SuppressionForm,
+)
 from tidings.subscribers.importer import export_rows
 from tidings.subscribers.models import BounceEvent, ImportJob, Subscriber, Suppression
 from tidings.topics.models import Topic
@@ -35,13 +43,17 @@ TOP = "\U0010ffff"
 
 
 def keyset_page(
-    rows: QuerySet[Any], prefix: str, after: str, size: int = 0
+    rows: QuerySet[Any], prefix: str, after: str, size: int = 0, contains: str = ""
 ) -> tuple[list[Any], str | None]:
     """Return a page of rows ordered by email, from after (exclusive), and the next cursor."""
     size = size or settings.CONSOLE_PAGE_SIZE
     if prefix:
         # A range on the (account, email) index, not LIKE: it stays an index scan everywhere.
         rows = rows.filter(email__gte=prefix, email__lt=prefix + TOP)
+    if contains.startswith("@"):
+        rows = rows.filter(email__iendswith=contains)  # a whole domain
+    elif contains:
+        rows = rows.filter(email__icontains=contains)
     if after:
         rows = rows.filter(email__gt=after)
     page = list(rows.order_by("email")[: size + 1])
@@ -53,17 +65,35 @@ def keyset_page(
 @account_view()
 def subscriber_list(request: HttpRequest, account: Account) -> HttpResponse:
     form = SearchForm(request.GET)
-    prefix = form.cleaned_data["q"] if form.is_valid() else ""
+    query = form.cleaned_data["q"] if form.is_valid() else ""
     after = form.cleaned_data["after"] if form.is_valid() else ""
     rows = Subscriber.objects.filter(account=account).only(
         "email", "status", "delivery_mode", "created"
     )
-    page, next_after = keyset_page(rows, prefix, after)
+    page, next_after = keyset_page(rows, "", after, contains=query)
+    add_form = AddSubscriberForm(account, request.POST or None)
+    if request.method == "POST":
+        if not has_role(request, MANAGE):
+            raise Http404
+        if add_form.is_valid():
+            email, topics = add_form.cleaned_data["email"], list(add_form.cleaned_data["topics"])
+            try:
+                if add_form.cleaned_data["confirmed"]:
+                    added = actions.subscribe(account, email, topics, confirmed=True)
+                    messages.success(request, f"{added.email} is subscribed.")
+                else:
+                    done = actions.request_subscription(account, email, topics)
+                    messages.success(request, f"{email}: {done}.")
+            except ValidationError as error:
+                add_form.add_error("email", error)
+            else:
+                return redirect("subscribers_console:list", account.code)
     context = {
         "account": account,
         "form": form,
+        "add_form": add_form,
         "subscribers": page,
-        "q": prefix,
+        "q": query,
         "after": after,
         "next_after": next_after,
         "can_manage": has_role(request, MANAGE),
@@ -75,6 +105,30 @@ def subscriber_list(request: HttpRequest, account: Account) -> HttpResponse:
 def subscriber_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     subscriber = get_object_or_404(Subscriber, pk=pk, account=account)
     topics = list(Topic.objects.filter(subscriptions__subscriber=subscriber).order_by("name", "pk"))
+    initial = {
+        "topics": topics,
+        "delivery_mode": subscriber.delivery_mode,
+        "status": subscriber.status
+        if subscriber.status == Subscriber.UNSUBSCRIBED
+        else Subscriber.CONFIRMED,
+    }
+    edit_form = EditSubscriberForm(account, request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not has_role(request, MANAGE):
+            raise Http404
+        if edit_form.is_valid():
+            data = edit_form.cleaned_data
+            if data["status"] == Subscriber.UNSUBSCRIBED:
+                actions.unsubscribe_all(subscriber)
+            else:
+                actions.set_topics(subscriber, list(data["topics"]))
+                if subscriber.status != Subscriber.CONFIRMED:
+                    Subscriber.objects.filter(pk=subscriber.pk).update(
+                        status=Subscriber.CONFIRMED, confirmed_at=timezone.now()
+                    )
+                actions.set_delivery_mode(subscriber, data["delivery_mode"])
+            messages.success(request, f"{subscriber.email} is saved.")
+            return redirect("subscribers_console:detail", account.code, subscriber.pk)
     bounces = list(
         BounceEvent.objects.filter(account=account, email=subscriber.email).order_by("-created")[
             :100
@@ -91,6 +145,7 @@ def subscriber_detail(request: HttpRequest, account: Account, pk: int) -> HttpRe
         "suppressions": suppressions,
         "history": history(subscriber, bounces, suppressions),
         "can_manage": has_role(request, MANAGE),
+        "edit_form": edit_form,
     }
     return render(request, "subscribers/console/detail.html", context)
 
@@ -151,8 +206,23 @@ def import_job(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
         "job": job,
         "topics": list(job.topics.order_by("name")),
         "running": job.state in (ImportJob.QUEUED, ImportJob.RUNNING),
+        "errors": first_errors(job),
     }
     return render(request, "subscribers/console/import_job.html", context)
+
+
+SHOWN_ERRORS = 100
+
+
+def first_errors(job: ImportJob) -> list[list[str]]:
+    """The first rows of an import's error report (line, value, error), to show on its page."""
+    path = import_jobs.errors_path(job)
+    if job.state != ImportJob.DONE or not job.error_count or not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as report:
+        rows = csv.reader(report)
+        next(rows, None)  # the header
+        return [row[:3] for row in itertools.islice(rows, SHOWN_ERRORS)]
 
 
 @account_view(MANAGE)

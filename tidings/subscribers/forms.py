@@ -71,7 +71,12 @@ class SuppressionForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=254, label="Address starts with")
+    q = forms.CharField(
+        required=False,
+        max_length=254,
+        label="Address contains",
+        help_text="Any part of the address; @example.org finds a whole domain.",
+    )
     after = forms.CharField(required=False, max_length=254, widget=forms.HiddenInput)
 
     def clean_q(self) -> str:
@@ -103,3 +108,34 @@ class ImportForm(forms.Form):
         field = self.fields["topics"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = Topic.objects.filter(account=account).order_by("name", "pk")
+
+
+class AddSubscriberForm(forms.Form):
+    email = forms.EmailField(label="Address", max_length=254)
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    confirmed = forms.BooleanField(
+        required=False,
+        label="Subscribe at once (the account vouches for this address); otherwise a "
+        "confirmation link is mailed",
+    )
+
+    def __init__(self, account: Account, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].queryset = Topic.objects.filter(account=account).order_by("name")  # type: ignore[attr-defined]
+
+
+class EditSubscriberForm(forms.Form):
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    delivery_mode = forms.ChoiceField(label="Delivery", choices=Subscriber.DELIVERY_MODES)
+    status = forms.ChoiceField(
+        label="State",
+        choices=[(Subscriber.CONFIRMED, "confirmed"), (Subscriber.UNSUBSCRIBED, "unsubscribed")],
+    )
+
+    def __init__(self, account: Account, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].queryset = Topic.objects.filter(account=account).order_by("name")  # type: ignore[attr-defined]
