@@ -23,7 +23,10 @@ def test_login_shows_own_accounts_only(client: Client, alice, oscar) -> None:  #
         reverse("console:login"), {"username": "alice", "password": "correct horse 9"}
     )
     assert response.status_code == 302
-    page = client.get(reverse("console:home")).content.decode()
+    # One account: the console opens on it; the list of accounts is still there.
+    landing = client.get(reverse("console:home"))
+    assert landing["Location"] == reverse("console:account", args=["USSTATEBPA"])
+    page = client.get(reverse("console:home") + "?all").content.decode()
     assert "U.S. Department of State" in page
     assert "Other Agency" not in page
 

@@ -52,11 +52,16 @@ def test_no_serious_or_critical_violation(live_server, settings, account, topic,
     assert permalink is not None
     client.force_login(alice)
     session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    draft = create_bulletin(account, subject="Draft", body="Not yet.", topics=[topic])
     public = ["/lists/wanabidii/", permalink.group(1), f"/subscriptions/{account.code}/",
-              f"/bulletins/{bulletin.pk}/", f"/bulletins/{account.code}/{topic.code}/"]  # fmt: skip
+              f"/bulletins/{bulletin.pk}/", f"/bulletins/{account.code}/{topic.code}/",
+              "/lists/wanabidii/about/", "/lists/wanabidii/join/", "/lists/wanabidii/2015/",
+              f"/texts/{account.code}/"]  # fmt: skip
     base = f"/console/{account.code}"
     console = [f"{base}/", f"{base}/bulletins/", f"{base}/bulletins/{bulletin.pk}/",
-               f"{base}/bulletins/new/", f"{base}/settings/"]  # fmt: skip
+               f"{base}/bulletins/new/", f"{base}/settings/", f"{base}/texts/",
+               f"{base}/network/", f"{base}/subscribers/", f"{base}/signup-form/",
+               f"{base}/bulletins/{draft.pk}/send/"]  # fmt: skip
     found: dict[str, list[str]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from tidings.accounts.access import account_view, accounts_of
@@ -17,6 +17,9 @@ from tidings.delivery.models import Delivery, Send
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    accounts = list(accounts_of(request.user)[:2])
+    if len(accounts) == 1 and "all" not in request.GET:
+        return redirect("console:account", accounts[0].code)  # one account: straight to it
     return render(request, "console/home.html", {"accounts": accounts_of(request.user)})
 
 

@@ -6,7 +6,7 @@ class Config(AppConfig):
     label = "lists"
     # (label, URL name, least role, order) of its console pages: see console.nav.
     console_pages = [
-        ("Mailing lists", "lists_console:index", "viewer", 40),
+        ("Mailing lists", "lists_console:index", "viewer", 30),
     ]
 
     def ready(self) -> None:

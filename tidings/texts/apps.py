@@ -8,7 +8,7 @@ class Config(AppConfig):
     label = "texts"
     # (label, URL name, least role, order) of its console pages: see console.nav.
     console_pages = [
-        ("Text messages", "texts:index", "viewer", 45),
+        ("Text messages", "texts:index", "viewer", 25),
     ]
 
     def ready(self) -> None:
