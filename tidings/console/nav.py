@@ -26,7 +26,7 @@ class Entry:
     order: int
 
 
-# (the first order of the group, its name): 10–19 Publish, 20–29 Audience, …
+# (the first order of the group, its name): 10 to 19 Publish, 20 to 29 Audience, and so on.
 GROUPS = [
     (10, "Publish"),
     (20, "Audience"),
