@@ -66,7 +66,8 @@ def held_over_smtp(settings, port: int) -> ListMessage:  # type: ignore[no-untyp
 
 def moderate(client, record: ListMessage, action: str, reason: str = "") -> None:  # type: ignore[no-untyped-def]
     url = "/console/USSTATEBPA/lists/wanabidii/queue/"
-    response = client.post(url, {"post": record.pk, "action": action, "reason": reason})
+    answer = {"post": record.pk, "action": action, "reason": reason, "confirmed": "yes"}
+    response = client.post(url, answer)
     assert response.status_code == 302
 
 
