@@ -1,7 +1,9 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods
 
-from tidings.accounts.models import Account
+from tidings.accounts.media import path_of
+from tidings.accounts.models import EXTENSIONS, Account
 from tidings.lib.pagecache import public_page
 from tidings.lists.models import MailingList
 
@@ -11,3 +13,28 @@ def home(request: HttpRequest) -> HttpResponse:
     lists = MailingList.objects.filter(archive_public=True).order_by("name")
     accounts = Account.objects.order_by("name")
     return render(request, "home.html", {"lists": lists, "accounts": accounts})
+
+
+@require_http_methods(["GET", "HEAD"])
+def media(request: HttpRequest, filename: str) -> FileResponse:
+    """An image of an account's media library: its address names its content (accounts.media)."""
+    path = path_of(filename)
+    if path is None:
+        raise Http404("No such image.")
+    content_type = next(t for t, ext in EXTENSIONS.items() if filename.endswith("." + ext))
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def brand_css(request: HttpRequest, code: str) -> HttpResponse:
+    """An account's colours for its public pages (a file: the pages allow no inline style)."""
+    account = get_object_or_404(Account, code=code)
+    response = HttpResponse(
+        f":root {{ --brand: {account.brand_color}; }}\n", content_type="text/css"
+    )
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

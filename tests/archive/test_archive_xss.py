@@ -22,7 +22,8 @@ ATTACKER = "attacker@example.com"
 FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "svg", "math", "style", "base",
                   "frame", "frameset", "applet", "link", "img", "video", "audio"}  # fmt: skip
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "srcset", "background"}
-SAFE_LINK_TAGS = {("link", "stylesheet"), ("link", "alternate")}
+# Tidings' own: its stylesheets, the feed, the favicon (from 'self').
+SAFE_LINK_TAGS = {("link", "stylesheet"), ("link", "alternate"), ("link", "icon")}
 
 
 class ExecutableContent(HTMLParser):

@@ -47,6 +47,8 @@ SETTINGS_FIELDS = (
     "footer_template",
     "courtesy_copy",
     "shared_copies_for_distribution_lists",
+    "brand_color",
+    "logo",
 )
 
 

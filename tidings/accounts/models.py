@@ -37,6 +37,24 @@ class Account(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     sender_name = models.CharField(max_length=200, blank=True, validators=[validate_line])
     sender_address = models.EmailField(validators=[validate_line])
+    # The agency's look on its public pages and in the HTML part of its mail.
+    logo = models.ForeignKey(
+        "MediaFile",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="An image of the media library, shown on public pages and atop emails.",
+    )
+    brand_color = models.CharField(
+        "brand colour",
+        max_length=7,
+        default="#0b4f9c",
+        db_default="#0b4f9c",
+        validators=[
+            RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour like #0b4f9c (# and six hex digits).")
+        ],
+    )
     header_template = models.TextField(default=DEFAULT_HEADER)
     footer_template = models.TextField(default=DEFAULT_FOOTER)
     courtesy_copy = models.BooleanField(
@@ -111,3 +129,32 @@ class SenderIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
+
+
+class MediaFile(models.Model):
+    """An image an account uploaded (accounts.media): served at a public address that names its
+    content, so mail that shows it keeps working and caches may keep it for ever."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="media")
+    name = models.CharField(max_length=200, help_text="The uploaded file's name.")
+    content_type = models.CharField(max_length=32)
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the bytes.")
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "digest"], name="media_unique_digest")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def filename(self) -> str:
+        return f"{self.digest}.{EXTENSIONS[self.content_type]}"
+
+
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}

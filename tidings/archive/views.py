@@ -41,7 +41,7 @@ HEAVY = ("raw", "body_html", "rendered", "references")
 
 def readable_list(request: HttpRequest, name: str) -> MailingList:
     """Return the list if this reader may read its archive, else raise Http404."""
-    mailing_list = get_object_or_404(MailingList, name=name)
+    mailing_list = get_object_or_404(MailingList.objects.select_related("account__logo"), name=name)
     if not can_read_list_archive(request.user, mailing_list):
         raise Http404("No such archive.")
     return mailing_list

@@ -10,6 +10,7 @@ class Config(AppConfig):
     console_pages = [
         ("Bulletins", "console:bulletins", "viewer", 10),
         ("New bulletin", "console:compose", "author", 11),
+        ("Media library", "console:media", "viewer", 13),
         ("Topics", "console:topics", "topic_admin", 20),
         ("Categories", "console:categories", "topic_admin", 21),
         ("Users", "console:users", "admin", 80),

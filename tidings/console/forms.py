@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.template import Template, TemplateSyntaxError
 
-from tidings.accounts.models import Account, Membership, SenderIdentity
+from tidings.accounts.models import Account, MediaFile, Membership, SenderIdentity
 from tidings.bulletins.models import Bulletin
 from tidings.lib.headers import validate_line
 from tidings.topics.models import Category, Topic
@@ -86,11 +86,28 @@ class AccountSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "footer_template",
             "courtesy_copy",
             "shared_copies_for_distribution_lists",
+            "brand_color",
+            "logo",
         ]
         widgets = {
+            "brand_color": forms.TextInput(
+                attrs={"pattern": "#[0-9a-fA-F]{6}", "placeholder": "#0b4f9c", "size": 8}
+            ),
             "header_template": forms.Textarea(attrs={"rows": 3}),
             "footer_template": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the account's own images; the library's page uploads them.
+        media = self.instance.media.order_by("-created") if self.instance.pk else None
+        self.fields["logo"].queryset = media if media is not None else MediaFile.objects.none()  # type: ignore[attr-defined]
+        self.fields["logo"].empty_label = "No logo: the account's name"  # type: ignore[attr-defined]
+        self.fields["brand_color"].required = False  # left empty: kept as it is
+        self.fields["brand_color"].help_text = "Of the pages' top rule and the emails' banner."
+
+    def clean_brand_color(self) -> str:
+        return str(self.cleaned_data.get("brand_color") or self.instance.brand_color)
 
     def _template(self, name: str) -> str:
         value = str(self.cleaned_data.get(name, ""))
