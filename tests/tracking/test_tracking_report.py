@@ -230,3 +230,18 @@ def test_dropping_topics_on_the_preferences_page_counts_once(client, victor, acc
 
     assert figures(page.content.decode())["unsubscribes"] == "1"
     assert set(Unsubscribe.objects.values_list("topic_id", flat=True)) == {topic.pk, other.pk}
+
+
+def test_the_analytics_list_shows_each_bulletins_rates_and_compares_them(
+    client, victor, account, topic, sent
+):  # type: ignore[no-untyped-def]
+    send(account, topic)  # a second bulletin nobody opens or clicks
+    client.force_login(victor)
+    page = client.get(reverse("insights:index", args=[account.code])).content.decode()
+    row = page[page.index(reverse("insights:report", args=[account.code, sent.pk])) :]
+    row = row[: row.index("</tr>")]
+    # Delivered to bob, erin and frank; bob opened, bob and frank clicked, bob left.
+    assert '<td class="num">3</td>' in row
+    assert '33.3% <span class="above"' in row  # opens, above the two bulletins' average
+    assert '66.7% <span class="above"' in row  # clicks
+    assert "Average" in page and "16.7%" in page  # (33.3% + 0%) / 2

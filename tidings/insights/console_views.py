@@ -33,7 +33,8 @@ def _bulletin(request: HttpRequest, account: Account, pk: int) -> Bulletin:
 
 @account_view(Membership.VIEWER)
 def index(request: HttpRequest, account: Account) -> HttpResponse:
-    bulletins = _published(request, account).order_by("-published_at", "-id")[:100]
+    bulletins = list(_published(request, account).order_by("-published_at", "-id")[:100])
+    rows, averages = reports.rates_for(bulletins)
     topics = allowed_topics(request.membership)  # type: ignore[attr-defined]
     return render(
         request,
@@ -41,6 +42,8 @@ def index(request: HttpRequest, account: Account) -> HttpResponse:
         {
             "account": account,
             "bulletins": bulletins,
+            "rows": rows,
+            "averages": averages,
             "topics": topics,
             "can_admin": has_role(request, Membership.ADMIN),
         },

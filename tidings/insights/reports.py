@@ -162,3 +162,82 @@ def subscribers_over_time(topic: Topic, days: int = 90) -> list[tuple[date, int]
     # Today is counted live: the day's snapshot is taken by a job that may not have run yet.
     series[-1] = (today, topic.subscriptions.count())
     return series
+
+
+@dataclass
+class Rates:
+    """One bulletin's line in the analytics list: its delivered messages and the share of them
+    opened, clicked and followed by an unsubscribe."""
+
+    bulletin: Bulletin
+    delivered: int
+    opens: int
+    clicks: int
+    unsubscribes: int
+
+    def rate(self, n: int) -> float | None:
+        return n / self.delivered if self.delivered else None
+
+    @property
+    def open_rate(self) -> float | None:
+        return self.rate(self.opens)
+
+    @property
+    def click_rate(self) -> float | None:
+        return self.rate(self.clicks)
+
+    @property
+    def unsubscribe_rate(self) -> float | None:
+        return self.rate(self.unsubscribes)
+
+
+def rates_for(bulletins: list[Bulletin]) -> tuple[list[Rates], dict[str, float | None]]:
+    """Each bulletin's rates, in four queries whatever the number, and their averages over
+    the bulletins delivered to anyone (the line to compare each one with)."""
+    ids = [b.pk for b in bulletins]
+    delivered = dict(
+        Delivery.objects.filter(
+            send__bulletin__in=ids,
+            send__kind=Send.BULLETIN,
+            send__channel=Send.EMAIL,
+            state=Delivery.SENT,
+        )
+        .values_list("send__bulletin")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    opens = dict(
+        Open.objects.filter(bulletin__in=ids)
+        .values_list("bulletin")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    clicks = dict(
+        Click.objects.filter(bulletin__in=ids)
+        .values_list("bulletin")
+        .annotate(n=Count("delivery_id", distinct=True))
+        .order_by()
+    )
+    unsubscribes = dict(
+        Unsubscribe.objects.filter(bulletin__in=ids)
+        .values_list("bulletin")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = [
+        Rates(b, delivered.get(b.pk, 0), opens.get(b.pk, 0), clicks.get(b.pk, 0),
+              unsubscribes.get(b.pk, 0))
+        for b in bulletins
+    ]  # fmt: skip
+    sent = [r for r in rows if r.delivered]
+
+    def mean(values: list[float | None]) -> float | None:
+        found = [v for v in values if v is not None]
+        return sum(found) / len(found) if found else None
+
+    averages = {
+        "open_rate": mean([r.open_rate for r in sent]),
+        "click_rate": mean([r.click_rate for r in sent]),
+        "unsubscribe_rate": mean([r.unsubscribe_rate for r in sent]),
+    }
+    return rows, averages
