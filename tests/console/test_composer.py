@@ -230,6 +230,11 @@ def test_detail_shows_delivery_counts(author, account, topic, bob) -> None:  # t
     page = author.get(reverse("console:bulletin", args=[CODE, bulletin.pk])).content.decode()
     assert '<td class="num" id="count-total">1</td>' in page
     assert reverse("bulletins:web_copy", args=[bulletin.pk]) in page
+    # One number first; while it is sent the page updates itself (a script, which can be stopped).
+    assert "0 of 1 recipient sent so far" in page
+    assert 'data-refresh-seconds="5"' in page and "console-refresh" in page
+    # And the email as subscribers see it.
+    assert reverse("console:bulletin_preview", args=[CODE, bulletin.pk]) in page
 
 
 def test_other_tenants_bulletins_are_not_found(client, oscar, account, topic) -> None:  # type: ignore[no-untyped-def]

@@ -10,11 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.template import Template, TemplateSyntaxError
 from django.utils import timezone
 
 from tidings.accounts.models import Account, Membership, SenderIdentity
 from tidings.bulletins import signals
-from tidings.bulletins.models import Bulletin
+from tidings.bulletins.models import Bulletin, MessageTemplate
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Delivery, Send
 from tidings.lib import segments
@@ -27,7 +28,14 @@ log = logging.getLogger("tidings.bulletins")
 MAX_TEST_ADDRESSES = 10
 
 
-def _check_parts(account: Account, topics: list[Topic], sender: SenderIdentity | None) -> None:
+def _check_parts(
+    account: Account,
+    topics: list[Topic],
+    sender: SenderIdentity | None,
+    template: MessageTemplate | None = None,
+) -> None:
+    if template is not None and template.account_id != account.pk:
+        raise ValidationError("The message template must belong to the bulletin's account.")
     if not topics:
         raise ValidationError("A bulletin needs at least one topic.")
     if any(t.account_id != account.pk for t in topics):
@@ -54,9 +62,10 @@ def create_bulletin(
     sender: SenderIdentity | None = None,
     created_by: User | None = None,
     text: str = "",
+    template: MessageTemplate | None = None,
 ) -> Bulletin:
     """Create a draft bulletin for one or more of the account's topics."""
-    _check_parts(account, topics, sender)
+    _check_parts(account, topics, sender, template)
     _check_text(text)
     bulletin = Bulletin(
         account=account,
@@ -66,6 +75,7 @@ def create_bulletin(
         sender=sender,
         created_by=created_by,
         text=text.strip(),
+        template=template,
     )
     bulletin.full_clean()
     with transaction.atomic():
@@ -83,9 +93,14 @@ def update_draft(
     body_format: str = "markdown",
     sender: SenderIdentity | None = None,
     text: str | None = None,
+    template: MessageTemplate | object | None = ...,
 ) -> Bulletin:
-    """Change a draft's content; only drafts change (cancel a schedule first)."""
-    _check_parts(bulletin.account, topics, sender)
+    """Change a draft's content; only drafts change (cancel a schedule first). Leaving text or
+    template out keeps them."""
+    if template is not ...:
+        assert template is None or isinstance(template, MessageTemplate)
+        bulletin.template = template
+    _check_parts(bulletin.account, topics, sender, bulletin.template)
     bulletin.subject, bulletin.body, bulletin.body_format = subject, body, body_format
     if text is not None:
         _check_text(text)
@@ -93,7 +108,7 @@ def update_draft(
     bulletin.sender = sender
     bulletin.full_clean()
     with transaction.atomic():
-        fields = ["subject", "body", "body_format", "sender"]
+        fields = ["subject", "body", "body_format", "sender", "text", "template"]
         changed = Bulletin.objects.filter(pk=bulletin.pk, status=Bulletin.DRAFT).update(
             **{name: getattr(bulletin, name) for name in fields}
         )
@@ -386,3 +401,32 @@ def delete_draft(bulletin: Bulletin) -> None:
         if locked.status != Bulletin.DRAFT:
             raise ValidationError(f"Bulletin #{bulletin.pk} is {locked.status}, not a draft.")
         locked.delete()
+
+
+def save_template(
+    account: Account,
+    *,
+    name: str,
+    header: str,
+    footer: str,
+    layout: str,
+    template: MessageTemplate | None = None,
+) -> MessageTemplate:
+    """Create or change one of the account's message templates (their text must compile)."""
+    for part in (header, footer):
+        try:
+            Template(part)
+        except TemplateSyntaxError as error:
+            raise ValidationError(f"This template does not compile: {error}") from None
+    found = template or MessageTemplate(account=account)
+    if found.account_id != account.pk:
+        raise ValidationError("The message template belongs to another account.")
+    found.name, found.header, found.footer, found.layout = name, header, footer, layout
+    found.full_clean()
+    found.save()
+    return found
+
+
+def delete_template(template: MessageTemplate) -> None:
+    """Drop a template; its bulletins fall back to the account's own header and footer."""
+    template.delete()

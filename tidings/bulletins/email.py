@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tidings.accounts.media import media_url
-from tidings.bulletins.models import Bulletin
+from tidings.bulletins.models import Bulletin, MessageTemplate
 from tidings.delivery import mime
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.mail import POLICY as MAIL_POLICY
@@ -63,8 +63,10 @@ class BulletinRenderer:
         # When it is sent, never the (possibly back-dated) publication time, which the body
         # shows: spam filters punish a Date: in the past.
         self.date = format_datetime(timezone.now())
-        self.header_template = Template(self.account.header_template)
-        self.footer_template = Template(self.account.footer_template)
+        chosen = bulletin.template
+        self.header_template = Template(chosen.header if chosen else self.account.header_template)
+        self.footer_template = Template(chosen.footer if chosen else self.account.footer_template)
+        self.layout = chosen.layout if chosen else MessageTemplate.BANNER
         self.templates: dict[int, mime.Template] = {}
         self._tracking: Choice | None = None
         # The agency's banner atop the HTML part: its logo (an absolute address) and colour.
@@ -74,6 +76,7 @@ class BulletinRenderer:
             "brand_text": text_on(self.account.brand_color),
             "logo_url": media_url(logo) if logo is not None else "",
             "brand_name": self.account.name,
+            "banner": self.layout == MessageTemplate.BANNER,
         }
 
     @property

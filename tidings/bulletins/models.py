@@ -7,6 +7,37 @@ from tidings.lib.headers import validate_line
 from tidings.topics.models import Topic
 
 
+class MessageTemplate(models.Model):
+    """A reusable look for an account's bulletins: the words above and below, and the layout."""
+
+    BANNER = "banner"
+    PLAIN = "plain"
+    LAYOUTS = [
+        (BANNER, "banner: the logo on the brand colour, the bulletin in a card"),
+        (PLAIN, "plain: a letter, no banner"),
+    ]
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="message_templates")
+    name = models.CharField(max_length=100, validators=[validate_line])
+    header = models.TextField(
+        blank=True, help_text="Above the bulletin; may use {{ topic }}, {{ account }}."
+    )
+    footer = models.TextField(
+        blank=True,
+        help_text="Below it; may use {{ recipient }}, {{ account }}, {{ postal_address }}.",
+    )
+    layout = models.CharField(max_length=16, choices=LAYOUTS, default=BANNER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="template_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Bulletin(models.Model):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
@@ -35,6 +66,10 @@ class Bulletin(models.Model):
     )
     topics = models.ManyToManyField(Topic, related_name="bulletins")
     status = models.CharField(max_length=16, choices=STATUSES, default=DRAFT)
+    # The look chosen in the composer; none: the account's header, footer and banner.
+    template = models.ForeignKey(
+        MessageTemplate, models.SET_NULL, null=True, blank=True, related_name="bulletins"
+    )
     # The From name and address chosen in the composer; none means the account's own.
     sender = models.ForeignKey(
         SenderIdentity, models.SET_NULL, null=True, blank=True, related_name="bulletins"

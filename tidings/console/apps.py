@@ -16,4 +16,5 @@ class Config(AppConfig):
         ("Users", "console:users", "admin", 80),
         ("Sender identities", "console:senders", "admin", 81),
         ("Settings", "console:settings", "admin", 82),
+        ("Message templates", "console:templates", "admin", 83),
     ]

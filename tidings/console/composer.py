@@ -103,6 +103,7 @@ def _save(form: BulletinForm, account: Account, bulletin: Bulletin | None, user:
         "body": data["body"],
         "body_format": data["body_format"],
         "text": data["text"],
+        "template": data["template"],
         "topics": list(data["topics"]),
         "sender": data["sender"],
     }
@@ -183,6 +184,7 @@ def compose(request: HttpRequest, account: Account, pk: int | None = None) -> Ht
                 "body": bulletin.body,
                 "body_format": bulletin.body_format,
                 "text": bulletin.text,
+                "template": bulletin.template,
                 "topics": list(bulletin.topics.all()),
                 "sender": bulletin.sender,
                 "preview_as": request.GET.get("preview_as", ""),

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.template import Template, TemplateSyntaxError
 
 from tidings.accounts.models import Account, MediaFile, Membership, SenderIdentity
-from tidings.bulletins.models import Bulletin
+from tidings.bulletins.models import Bulletin, MessageTemplate
 from tidings.lib.headers import validate_line
 from tidings.topics.models import Category, Topic
 
@@ -30,6 +30,12 @@ class BulletinForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "data-segments": "text-segments"}),
         help_text="Sent to the numbers that follow these topics by text. Empty: the title and "
         "the address of the web copy.",
+    )
+    template = forms.ModelChoiceField(
+        queryset=MessageTemplate.objects.none(),
+        required=False,
+        empty_label="The account's own header and footer",
+        label="Message template",
     )
     sender = forms.ModelChoiceField(
         queryset=SenderIdentity.objects.none(),
@@ -59,6 +65,7 @@ class BulletinForm(forms.Form):
         self.account = account
         self.fields["topics"].queryset = topics  # type: ignore[attr-defined]
         self.fields["sender"].queryset = account.sender_identities.order_by("name")  # type: ignore[attr-defined]
+        self.fields["template"].queryset = account.message_templates.order_by("name")  # type: ignore[attr-defined]
         self.fields["schedule_at"].help_text = f"In the account's time zone, {account.time_zone}."
 
     def clean_schedule_at(self) -> datetime | None:

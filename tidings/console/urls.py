@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from tidings.console import composer, manage, media, views
+from tidings.console import composer, manage, media, templates_page, views
 
 app_name = "console"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     # Bulletins and the composer.
     path("<str:account>/bulletins/", composer.bulletin_list, name="bulletins"),
     path("<str:account>/media/", media.library, name="media"),
+    path("<str:account>/templates/", templates_page.templates, name="templates"),
+    path("<str:account>/templates/<int:pk>/", templates_page.templates, name="template"),
     path("<str:account>/bulletins/new/", composer.compose, name="compose"),
     path("<str:account>/bulletins/autosave/", composer.autosave, name="bulletin_autosave_new"),
     path("<str:account>/bulletins/<int:pk>/", composer.bulletin_detail, name="bulletin"),
