@@ -14,9 +14,12 @@ from tidings.bulletins.models import Bulletin, MessageTemplate
 
 def test_a_bulletin_with_a_plain_template_has_its_words_and_no_banner(account, topic) -> None:  # type: ignore[no-untyped-def]
     plain = save_template(
-        account, name="Letter", header="Dear reader of {{ topic }},", footer="Sent to {{ recipient }}.",
+        account,
+        name="Letter",
+        header="Dear reader of {{ topic }},",
+        footer="Sent to {{ recipient }}.",
         layout=MessageTemplate.PLAIN,
-    )  # fmt: skip
+    )
     bulletin = create_bulletin(account, subject="S", body="Body.", topics=[topic], template=plain)
     _, text, html = BulletinRenderer(bulletin)._parts(topic, "bob@example.org", {})
     assert f"Dear reader of {topic.name}," in text and "Sent to bob@example.org." in html
@@ -57,8 +60,8 @@ def test_an_admin_manages_templates_and_an_author_chooses_one(
     assert client.get(url).status_code == 404  # admins only
     compose = reverse("console:compose", args=[account.code])
     assert "Alerts" in client.get(compose).content.decode()
-    client.post(compose, {"subject": "T", "body_format": "markdown", "body": "B", "topics": [topic.pk],
-                          "template": chosen.pk, "action": "save"})  # fmt: skip
+    form = {"subject": "T", "body_format": "markdown", "body": "B", "topics": [topic.pk]}
+    client.post(compose, {**form, "template": chosen.pk, "action": "save"})
     assert Bulletin.objects.get().template == chosen
     client.force_login(alice)
     edit = reverse("console:template", args=[account.code, chosen.pk])
