@@ -25,6 +25,7 @@ from tidings.console.forms import BulletinForm
 from tidings.delivery.actions import send_counts
 from tidings.delivery.models import Delivery, Send
 from tidings.lib import segments
+from tidings.lib.html import markdown_to_html, sanitize
 from tidings.subscribers.models import Subscriber
 from tidings.texts.models import Phone
 
@@ -245,6 +246,18 @@ def confirm_send(request: HttpRequest, account: Account, pk: int) -> HttpRespons
         "courtesy": len(actions.courtesy_recipients(account)),
     }
     return render(request, "console/confirm_send.html", context)
+
+
+@require_POST
+@account_view(Membership.AUTHOR)
+def render_body(request: HttpRequest, account: Account) -> JsonResponse:
+    """The body as the email shows it (Markdown or HTML, sanitized), for the live preview."""
+    body = request.POST.get("body", "")[:1_000_000]
+    if request.POST.get("body_format") == Bulletin.HTML:
+        html = sanitize(body)
+    else:
+        html = markdown_to_html(body)
+    return JsonResponse({"html": html})
 
 
 @require_POST

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<str:account>/templates/<int:pk>/", templates_page.templates, name="template"),
     path("<str:account>/bulletins/new/", composer.compose, name="compose"),
     path("<str:account>/bulletins/autosave/", composer.autosave, name="bulletin_autosave_new"),
+    path("<str:account>/bulletins/render/", composer.render_body, name="bulletin_render"),
     path("<str:account>/bulletins/<int:pk>/", composer.bulletin_detail, name="bulletin"),
     path("<str:account>/bulletins/<int:pk>/edit/", composer.compose, name="bulletin_edit"),
     path(

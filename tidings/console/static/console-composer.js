@@ -88,3 +88,72 @@
   field.addEventListener("input", show);
   show();
 })();
+
+// The Markdown toolbar and the live preview (the server renders and sanitizes the body exactly
+// as the email will show it). Without JavaScript the toolbar stays hidden and Preview works.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.composer");
+  var body = document.getElementById("id_body");
+  if (!form || !body || !window.fetch) return;
+  var toolbar = document.querySelector(".md-toolbar");
+  var preview = document.getElementById("live-preview");
+  var format = document.getElementById("id_body_format");
+  function markdown() { return !format || format.value === "markdown"; }
+  function wrap(before, after, placeholder) {
+    var start = body.selectionStart, end = body.selectionEnd;
+    var chosen = body.value.slice(start, end) || placeholder;
+    body.setRangeText(before + chosen + after, start, end, "select");
+    body.setSelectionRange(start + before.length, start + before.length + chosen.length);
+    body.focus();
+    body.dispatchEvent(new Event("input"));
+  }
+  function prefixLines(prefix) {
+    var start = body.value.lastIndexOf("\n", body.selectionStart - 1) + 1;
+    var end = body.selectionEnd;
+    var lines = body.value.slice(start, end).split("\n").map(function (l) { return prefix + l; });
+    body.setRangeText(lines.join("\n"), start, end, "end");
+    body.focus();
+    body.dispatchEvent(new Event("input"));
+  }
+  var actions = {
+    bold: function () { wrap("**", "**", "bold text"); },
+    italic: function () { wrap("_", "_", "italic text"); },
+    heading: function () { prefixLines("## "); },
+    link: function () { wrap("[", "](https://)", "link text"); },
+    list: function () { prefixLines("- "); },
+    quote: function () { prefixLines("> "); },
+    image: function () { wrap("![", "](paste the address from the media library)", "description"); }
+  };
+  if (toolbar) {
+    toolbar.hidden = !markdown();
+    toolbar.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-md]");
+      if (button && actions[button.getAttribute("data-md")]) actions[button.getAttribute("data-md")]();
+    });
+  }
+  if (format && toolbar) format.addEventListener("change", function () { toolbar.hidden = !markdown(); });
+  if (!preview) return;
+  preview.parentNode.hidden = false;
+  var url = form.getAttribute("data-render");
+  var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+  var pending = null, last = null;
+  function render() {
+    if (body.value === last) return;
+    last = body.value;
+    var data = new FormData();
+    data.append("body", body.value);
+    data.append("body_format", format ? format.value : "markdown");
+    fetch(url, { method: "POST", body: data, credentials: "same-origin",
+                 headers: { "X-CSRFToken": token ? token.value : "" } })
+      .then(function (response) { return response.json(); })
+      .then(function (result) { preview.innerHTML = result.html; })  // sanitized by the server
+      .catch(function () {});
+  }
+  body.addEventListener("input", function () {
+    window.clearTimeout(pending);
+    pending = window.setTimeout(render, 400);
+  });
+  if (format) format.addEventListener("change", function () { last = null; render(); });
+  render();
+})();
