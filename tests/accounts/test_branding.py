@@ -85,3 +85,15 @@ def test_the_library_page_uploads_for_authors_and_refuses_bad_files(
     client.force_login(victor)
     client.post(url, {"image": upload("other.png", PNG + b"x")})
     assert account.media.count() == 1
+
+
+def test_the_confirmation_and_welcome_mails_carry_the_banner(client, account, topic) -> None:  # type: ignore[no-untyped-def]
+    from tests.subscribers.test_subscribe import confirm_link, path_of, queued_to
+    from tidings.subscribers.actions import request_subscription
+
+    update_account(account, brand_color="#ffd700")  # light: dark text on it
+    request_subscription(account, "ann@example.org", [topic])
+    client.post(path_of(confirm_link(queued_to("ann@example.org")[0])))
+    for mail in queued_to("ann@example.org"):
+        html = mail.get_body(preferencelist=("html",)).get_content()
+        assert "background:#ffd700" in html and "color:#1b1b1b" in html

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.accounts.media import media_url
+from tidings.accounts.brand import email_brand
 from tidings.bulletins.models import Bulletin, MessageTemplate
 from tidings.delivery import mime
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
@@ -30,14 +30,6 @@ POLICY = MAIL_POLICY
 # The recipient token's holes, in the text and the HTML part.
 TRACK_RAW = ("track", mime.QP)
 TRACK_HTML = ("track", mime.QP_HTML)
-
-
-def text_on(color: str) -> str:
-    """White or near-black, whichever reads on the colour (WCAG relative luminance)."""
-    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#1b1b1b" if luminance > 0.179 else "#ffffff"
 
 
 def format_published(bulletin: Bulletin) -> str:
@@ -70,14 +62,7 @@ class BulletinRenderer:
         self.templates: dict[int, mime.Template] = {}
         self._tracking: Choice | None = None
         # The agency's banner atop the HTML part: its logo (an absolute address) and colour.
-        logo = self.account.logo
-        self.brand = {
-            "brand_color": self.account.brand_color,
-            "brand_text": text_on(self.account.brand_color),
-            "logo_url": media_url(logo) if logo is not None else "",
-            "brand_name": self.account.name,
-            "banner": self.layout == MessageTemplate.BANNER,
-        }
+        self.brand = email_brand(self.account) | {"banner": self.layout == MessageTemplate.BANNER}
 
     @property
     def tracking(self) -> Choice:
