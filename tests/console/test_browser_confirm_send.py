@@ -30,3 +30,32 @@ def test_send_now_shows_who_it_goes_to_and_sends_on_confirmation(
     page.click("button:has-text('Send to 2 subscribers')")
     expect(page.locator(".messages")).to_contain_text("on its way")
     assert Bulletin.objects.get().status == Bulletin.SENDING
+
+
+def test_a_bulletin_goes_to_a_segment_with_its_count_shown_first(
+    page, live_server, account, topic, bob, alice
+):  # type: ignore[no-untyped-def]
+    from tidings.subscribers import audiences
+    from tidings.subscribers.models import Question
+
+    press = subscribe(account, "press@example.org", [topic], confirmed=True)
+    role = audiences.save_question(account, label="Your role", kind=Question.CHOICE,
+                                   choices="Press\nPublic")  # fmt: skip
+    audiences.save_answers(press, {role: "Press"})
+    audiences.save_segment(account, name="Journalists", topics=[], question=role, values="Press")
+    page.goto(f"{live_server.url}/console/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "correct horse 9")
+    page.click("button:has-text('Log in')")
+    page.goto(f"{live_server.url}/console/{account.code}/bulletins/new/")
+    page.fill("#id_subject", "For the press")
+    page.check("label.choice:has-text('Press Releases') input")
+    page.select_option("#id_segment", label="Journalists")
+    page.fill("#id_body", "Embargoed until noon.")
+    page.click("button[value=send]")
+    expect(page.get_by_text("To the segment Journalists only.")).to_be_visible()
+    expect(page.locator("#recipient-total")).to_have_text("1 subscriber")
+    page.click("button:has-text('Send to 1 subscriber')")
+    expect(page.locator(".messages")).to_contain_text("on its way")
+    bulletin = Bulletin.objects.get()
+    assert list(bulletin.sends.get().deliveries.values_list("address", flat=True)) == [press.email]

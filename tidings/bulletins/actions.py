@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -19,7 +20,8 @@ from tidings.bulletins.models import Bulletin, MessageTemplate
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Delivery, Send
 from tidings.lib import segments
-from tidings.subscribers.models import Subscriber, Subscription, Suppression
+from tidings.subscribers.audiences import in_segment, segment_sql
+from tidings.subscribers.models import Segment, Subscriber, Subscription, Suppression
 from tidings.topics.models import Topic
 
 log = logging.getLogger("tidings.bulletins")
@@ -33,7 +35,10 @@ def _check_parts(
     topics: list[Topic],
     sender: SenderIdentity | None,
     template: MessageTemplate | None = None,
+    segment: Segment | None = None,
 ) -> None:
+    if segment is not None and segment.account_id != account.pk:
+        raise ValidationError("The segment must belong to the bulletin's account.")
     if template is not None and template.account_id != account.pk:
         raise ValidationError("The message template must belong to the bulletin's account.")
     if not topics:
@@ -63,9 +68,10 @@ def create_bulletin(
     created_by: User | None = None,
     text: str = "",
     template: MessageTemplate | None = None,
+    segment: Segment | None = None,
 ) -> Bulletin:
     """Create a draft bulletin for one or more of the account's topics."""
-    _check_parts(account, topics, sender, template)
+    _check_parts(account, topics, sender, template, segment)
     _check_text(text)
     bulletin = Bulletin(
         account=account,
@@ -76,6 +82,7 @@ def create_bulletin(
         created_by=created_by,
         text=text.strip(),
         template=template,
+        segment=segment,
     )
     bulletin.full_clean()
     with transaction.atomic():
@@ -94,13 +101,17 @@ def update_draft(
     sender: SenderIdentity | None = None,
     text: str | None = None,
     template: MessageTemplate | object | None = ...,
+    segment: Segment | object | None = ...,
 ) -> Bulletin:
     """Change a draft's content; only drafts change (cancel a schedule first). Leaving text or
     template out keeps them."""
     if template is not ...:
         assert template is None or isinstance(template, MessageTemplate)
         bulletin.template = template
-    _check_parts(bulletin.account, topics, sender, bulletin.template)
+    if segment is not ...:
+        assert segment is None or isinstance(segment, Segment)
+        bulletin.segment = segment
+    _check_parts(bulletin.account, topics, sender, bulletin.template, bulletin.segment)
     bulletin.subject, bulletin.body, bulletin.body_format = subject, body, body_format
     if text is not None:
         _check_text(text)
@@ -108,7 +119,7 @@ def update_draft(
     bulletin.sender = sender
     bulletin.full_clean()
     with transaction.atomic():
-        fields = ["subject", "body", "body_format", "sender", "text", "template"]
+        fields = ["subject", "body", "body_format", "sender", "text", "template", "segment"]
         changed = Bulletin.objects.filter(pk=bulletin.pk, status=Bulletin.DRAFT).update(
             **{name: getattr(bulletin, name) for name in fields}
         )
@@ -223,6 +234,10 @@ def _snapshot_recipients(send: Send, bulletin: Bulletin) -> int:
         # bulletin for the first of them.
         pick, group = "MIN(sub.topic_id)", "GROUP BY s.id, s.email"
     in_topics = ", ".join(["%s"] * len(topic_ids))
+    # A segment keeps only the subscribers it picks (subscribers.audiences).
+    in_segment, segment_params = (
+        segment_sql(bulletin.segment, "s.id") if bulletin.segment else ("1 = 1", [])
+    )
     sql = f"""
         INSERT INTO {delivery}
             (send_id, address, subscriber_id, topic_id, state, attempts, last_reply, message_id)
@@ -236,13 +251,13 @@ def _snapshot_recipients(send: Send, bulletin: Bulletin) -> int:
             SELECT 1 FROM {suppression} x
             WHERE x.email = s.email AND (x.account_id IS NULL OR x.account_id = s.account_id)
           )
+          AND {in_segment}
         {group}
     """  # noqa: S608 - table names come from models, values are parameters
+    params: list[Any] = [send.pk, Delivery.QUEUED, *topic_ids]
+    params += [Subscriber.CONFIRMED, Subscriber.IMMEDIATE]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [send.pk, Delivery.QUEUED, *topic_ids, Subscriber.CONFIRMED, Subscriber.IMMEDIATE],
-        )
+        cursor.execute(sql, [*params, *segment_params])
         return cursor.rowcount
 
 
@@ -257,6 +272,9 @@ def recipient_counts(bulletin: Bulletin) -> tuple[list[tuple[Topic, int]], int]:
         subscriber__status=Subscriber.CONFIRMED,
         subscriber__delivery_mode=Subscriber.IMMEDIATE,
     ).exclude(Exists(suppressed))
+    if bulletin.segment:
+        picked = Subscriber.objects.filter(in_segment(bulletin.segment)).values("pk")
+        following = following.filter(subscriber__in=picked)
     per_topic = dict(following.values_list("topic").annotate(n=Count("subscriber")).order_by())
     topics = list(bulletin.topics.order_by("name"))
     total = following.values("subscriber").distinct().count()

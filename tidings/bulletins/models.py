@@ -66,6 +66,10 @@ class Bulletin(models.Model):
     )
     topics = models.ManyToManyField(Topic, related_name="bulletins")
     status = models.CharField(max_length=16, choices=STATUSES, default=DRAFT)
+    # Only these subscribers of its topics (subscribers.Segment); none: all of them.
+    segment = models.ForeignKey(
+        "subscribers.Segment", models.SET_NULL, null=True, blank=True, related_name="bulletins"
+    )
     # The look chosen in the composer; none: the account's header, footer and banner.
     template = models.ForeignKey(
         MessageTemplate, models.SET_NULL, null=True, blank=True, related_name="bulletins"

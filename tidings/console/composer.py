@@ -105,6 +105,7 @@ def _save(form: BulletinForm, account: Account, bulletin: Bulletin | None, user:
         "body_format": data["body_format"],
         "text": data["text"],
         "template": data["template"],
+        "segment": data["segment"],
         "topics": list(data["topics"]),
         "sender": data["sender"],
     }
@@ -186,6 +187,7 @@ def compose(request: HttpRequest, account: Account, pk: int | None = None) -> Ht
                 "body_format": bulletin.body_format,
                 "text": bulletin.text,
                 "template": bulletin.template,
+                "segment": bulletin.segment,
                 "topics": list(bulletin.topics.all()),
                 "sender": bulletin.sender,
                 "preview_as": request.GET.get("preview_as", ""),

@@ -13,6 +13,7 @@ from django.template import Template, TemplateSyntaxError
 from tidings.accounts.models import Account, MediaFile, Membership, SenderIdentity
 from tidings.bulletins.models import Bulletin, MessageTemplate
 from tidings.lib.headers import validate_line
+from tidings.subscribers.models import Segment
 from tidings.topics.models import Category, Topic
 
 
@@ -30,6 +31,13 @@ class BulletinForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "data-segments": "text-segments"}),
         help_text="Sent to the numbers that follow these topics by text. Empty: the title and "
         "the address of the web copy.",
+    )
+    segment = forms.ModelChoiceField(
+        queryset=Segment.objects.none(),
+        required=False,
+        empty_label="Everyone who follows the topics",
+        label="Segment",
+        help_text="Only the subscribers of the topics that the segment picks.",
     )
     template = forms.ModelChoiceField(
         queryset=MessageTemplate.objects.none(),
@@ -66,6 +74,7 @@ class BulletinForm(forms.Form):
         self.fields["topics"].queryset = topics  # type: ignore[attr-defined]
         self.fields["sender"].queryset = account.sender_identities.order_by("name")  # type: ignore[attr-defined]
         self.fields["template"].queryset = account.message_templates.order_by("name")  # type: ignore[attr-defined]
+        self.fields["segment"].queryset = account.segments.order_by("name")  # type: ignore[attr-defined]
         self.fields["schedule_at"].help_text = f"In the account's time zone, {account.time_zone}."
 
     def clean_schedule_at(self) -> datetime | None:

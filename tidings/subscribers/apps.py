@@ -11,12 +11,13 @@ class Config(AppConfig):
         ("Import subscribers", "subscribers_console:imports", "topic_admin", 22),
         ("Signup form", "subscribers_console:embed", "viewer", 23),
         ("Network", "subscribers_console:network", "viewer", 24),
+        ("Questions & segments", "subscribers_console:audiences", "viewer", 26),
     ]
 
     def ready(self) -> None:
         from tidings.lib.pagecache import shown_publicly
-        from tidings.subscribers.models import SubscribeSettings
+        from tidings.subscribers.models import Question, SubscribeSettings
 
-        shown_publicly(SubscribeSettings)
+        shown_publicly(SubscribeSettings, Question)
         # The address reader, the inbound handlers, the periodic jobs.
         from tidings.subscribers import addresses, inbound, jobs  # noqa: F401

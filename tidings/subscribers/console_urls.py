@@ -1,5 +1,6 @@
 from django.urls import path
 
+from tidings.subscribers import console_audiences
 from tidings.subscribers import console_views as console
 
 app_name = "subscribers_console"
@@ -28,4 +29,5 @@ urlpatterns = [
     ),
     path("<str:account>/signup-form/", console.embed, name="embed"),
     path("<str:account>/network/", console.network_page, name="network"),
+    path("<str:account>/audiences/", console_audiences.audience_page, name="audiences"),
 ]

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 
 from tidings.accounts.models import Account
-from tidings.subscribers.models import Subscriber
+from tidings.subscribers.models import Question, Subscriber
 from tidings.topics.models import Topic
 
 
@@ -31,6 +31,37 @@ class TopicsForm(forms.Form):
         self.initial["topics"] = [row["topic_id"] for row in followed]
 
 
+def question_fields(form: forms.Form, questions: list[Question], answers: dict[int, str]) -> None:
+    """Add a field per subscriber question (q<id>): a choice among its answers, or a line."""
+    for question in questions:
+        name = f"q{question.pk}"
+        if question.kind == Question.CHOICE:
+            choices = [("", "—"), *[(c, c) for c in question.choice_list()]]
+            form.fields[name] = forms.ChoiceField(
+                label=question.label, choices=choices, required=False
+            )
+        else:
+            form.fields[name] = forms.CharField(
+                label=question.label, max_length=200, required=False
+            )
+        form.fields[name].initial = answers.get(question.pk, "")
+
+
+def answered(form: forms.Form, questions: list[Question]) -> dict[Question, str]:
+    return {q: form.cleaned_data.get(f"q{q.pk}", "") for q in questions}
+
+
+class AnswersForm(forms.Form):
+    """A subscriber's answers to the account's questions (preferences page)."""
+
+    def __init__(
+        self, questions: list[Question], answers: dict[int, str], *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        question_fields(self, questions, answers)
+
+
 class SubscribeForm(forms.Form):
     """The public quick-subscribe form: an address, listed topics, and a field only bots fill."""
 
@@ -48,6 +79,14 @@ class SubscribeForm(forms.Form):
         field = self.fields["topics"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = Topic.objects.filter(account=account, listed=True)
+        self.questions = [
+            q for q in Question.objects.filter(account=account, on_subscribe_page=True)
+        ]
+        self.questions.sort(key=lambda q: (q.position, q.pk))
+        question_fields(self, self.questions, {})
+
+    def question_fields(self) -> list[forms.BoundField]:
+        return [self[f"q{q.pk}"] for q in self.questions]
 
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("website"))

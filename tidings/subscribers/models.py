@@ -278,3 +278,66 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email}: {self.from_account} -> {self.account}"
+
+
+class Question(models.Model):
+    """A question an account asks its subscribers (GovDelivery's subscriber questions): on the
+    subscribe page when it says so, and always on the preferences page."""
+
+    CHOICE = "choice"
+    TEXT = "text"
+    KINDS = [(CHOICE, "one of a few answers"), (TEXT, "free text")]
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="questions")
+    label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=KINDS, default=CHOICE)
+    choices = models.TextField(blank=True, help_text="The answers to choose from, one a line.")
+    on_subscribe_page = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.label
+
+    def choice_list(self) -> list[str]:
+        return [c.strip() for c in self.choices.splitlines() if c.strip()]
+
+
+class Answer(models.Model):
+    subscriber = models.ForeignKey(Subscriber, models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, models.CASCADE, related_name="answers")
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "question"], name="answer_unique")
+        ]
+        indexes = [models.Index(fields=["question", "value"], name="answer_value")]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.value}"
+
+
+class Segment(models.Model):
+    """Subscribers picked by their answers and topics: a bulletin may go to a segment only."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="segments")
+    name = models.CharField(max_length=100)
+    # Who follows any of these topics (none: any topic of the bulletin).
+    topics = models.ManyToManyField(Topic, blank=True, related_name="+")
+    # And answered this question with one of these values (none: whatever they answered).
+    question = models.ForeignKey(
+        Question, models.CASCADE, null=True, blank=True, related_name="segments"
+    )
+    values = models.TextField(blank=True, help_text="Answers that qualify, one a line.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="segment_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def value_list(self) -> list[str]:
+        return [v.strip() for v in self.values.splitlines() if v.strip()]

@@ -13,11 +13,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tidings.accounts.models import Account
+from tidings.lib.mail import normalize
 from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, ExpiredToken
 from tidings.lib.web import client_network
 from tidings.subscribers import actions, network
-from tidings.subscribers.forms import AddressForm, DeliveryForm, SubscribeForm, TopicsForm
+from tidings.subscribers.audiences import answers_of, questions_for, save_answers
+from tidings.subscribers.forms import (
+    AddressForm,
+    AnswersForm,
+    DeliveryForm,
+    SubscribeForm,
+    TopicsForm,
+    answered,
+)
 from tidings.subscribers.links import subscriber_from_token
 from tidings.subscribers.models import Subscriber
 from tidings.subscribers.tree import topic_tree
@@ -59,6 +68,11 @@ def subscribe_post(request: HttpRequest, account: Account) -> HttpResponse:
         actions.request_subscription(
             account, form.cleaned_data["email"], list(form.cleaned_data["topics"])
         )
+        if form.questions:
+            asked = account.subscribers.filter(email=normalize(form.cleaned_data["email"]))
+            found = asked.first()
+            if found is not None:
+                save_answers(found, answered(form, form.questions))
     # The same answer whether the address is new, known, suppressed or throttled.
     opt_in = actions.settings_for(account).double_opt_in
     context = {"account": account, "email": form.cleaned_data["email"], "opt_in": opt_in}
@@ -115,6 +129,7 @@ def manage_context(subscriber: Subscriber, token: str, **extra: Any) -> dict[str
         "form": TopicsForm(subscriber),
         "delivery_form": DeliveryForm(initial={"delivery_mode": subscriber.delivery_mode}),
         "address_form": AddressForm(),
+        "answers_form": AnswersForm(questions_for(subscriber.account), answers_of(subscriber)),
         **extra,
     }
 
@@ -138,6 +153,27 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             request, "subscribers/manage.html", manage_context(subscriber, token, form=form)
         )
     return render(request, "subscribers/manage.html", manage_context(subscriber, token))
+
+
+@never_cache
+@require_POST
+def answers(request: HttpRequest, token: str) -> HttpResponse:
+    """Change one's answers to the account's questions (from the preferences page)."""
+    try:
+        subscriber = subscriber_from_token(token)
+    except BadToken as e:
+        return bad_link(request, e)
+    form = AnswersForm(questions_for(subscriber.account), {}, request.POST)
+    if form.is_valid():
+        try:
+            save_answers(subscriber, answered(form, form.questions))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            context = manage_context(subscriber, token, saved_answers=True)
+            return render(request, "subscribers/manage.html", context)
+    context = manage_context(subscriber, token, answers_form=form)
+    return render(request, "subscribers/manage.html", context, status=400)
 
 
 @never_cache
