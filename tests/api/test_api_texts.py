@@ -67,3 +67,23 @@ def test_the_network_is_joined_and_counted(api: Api, api_as: ApiFactory, account
     assert api.get("/network").json() == {"member": False, "came": 0, "waiting": 0, "sent": 0}
     assert api.put("/network", {"member": True}).json()["member"] is True
     assert api_as(account, "viewer").put("/network", {"member": False}).status_code == 403
+
+
+def test_a_bulletin_gets_a_segment_and_a_template_through_the_api(  # type: ignore[no-untyped-def]
+    api: Api,  # noqa: F811
+    account,
+    topic: Topic,
+) -> None:
+    from tidings.bulletins.actions import save_template
+    from tidings.subscribers import audiences
+
+    segment = audiences.save_segment(
+        account, name="All of topic", topics=[topic], question=None, values=""
+    )
+    template = save_template(account, name="Plain", header="", footer="", layout="plain")
+    draft = {"subject": "S", "body": "B", "topics": [topic.pk]}
+    body = api.post("/bulletins", {**draft, "segment": segment.pk, "template": template.pk}).json()
+    assert (body["segment"], body["template"]) == (segment.pk, template.pk)
+    changed = api.patch(f"/bulletins/{body['id']}", {"segment": None}).json()
+    assert (changed["segment"], changed["template"]) == (None, template.pk)
+    assert api.patch(f"/bulletins/{body['id']}", {"segment": 999999}).status_code == 422

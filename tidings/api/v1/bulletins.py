@@ -27,9 +27,10 @@ from tidings.api.v1.common import (
     text,
 )
 from tidings.bulletins import actions
-from tidings.bulletins.models import Bulletin
+from tidings.bulletins.models import Bulletin, MessageTemplate
 from tidings.delivery.actions import send_counts
 from tidings.delivery.models import Send
+from tidings.subscribers.models import Segment
 
 router = Router(tags=["bulletins"])
 
@@ -49,6 +50,8 @@ class BulletinOut(Schema):
     )
     topics: list[int]
     sender: int | None = Field(description="Sender identity; none: the account's own.")
+    segment: int | None = Field(description="Only this segment's subscribers; none: all.")
+    template: int | None = Field(description="Message template; none: the account's own look.")
     status: str = Field(description="draft, scheduled, sending or sent")
     scheduled_at: datetime | None
     published_at: datetime | None
@@ -63,6 +66,14 @@ class BulletinOut(Schema):
     @staticmethod
     def resolve_sender(obj: Bulletin) -> int | None:
         return obj.sender_id
+
+    @staticmethod
+    def resolve_segment(obj: Bulletin) -> int | None:
+        return obj.segment_id
+
+    @staticmethod
+    def resolve_template(obj: Bulletin) -> int | None:
+        return obj.template_id
 
     @staticmethod
     def resolve_web_url(obj: Bulletin) -> str | None:
@@ -102,6 +113,8 @@ class BulletinIn(Schema):
     text: TextVersion = ""  # type: ignore[valid-type]
     topics: Ids = Field(min_length=1)
     sender: Id | None = None
+    segment: Id | None = None
+    template: Id | None = None
 
 
 class BulletinPatch(Schema):
@@ -111,6 +124,8 @@ class BulletinPatch(Schema):
     text: TextVersion | None = None  # type: ignore[valid-type]
     topics: Ids | None = Field(None, min_length=1)
     sender: Id | None = None
+    segment: Id | None = None
+    template: Id | None = None
 
 
 class ScheduleIn(Schema):
@@ -148,6 +163,16 @@ def sender_for(account: Account, pk: int | None) -> SenderIdentity | None:
     return by_ids(account.sender_identities.all(), [pk], "sender identity")[0]
 
 
+def segment_for(account: Account, pk: int | None) -> Segment | None:
+    return None if pk is None else by_ids(account.segments.all(), [pk], "segment")[0]
+
+
+def template_for(account: Account, pk: int | None) -> MessageTemplate | None:
+    if pk is None:
+        return None
+    return by_ids(account.message_templates.all(), [pk], "message template")[0]
+
+
 def editable(request: HttpRequest, bulletin_id: int) -> Bulletin:
     account = account_of(request, Membership.AUTHOR)
     return get_or_404(account.bulletins.select_related("account"), "bulletin", pk=bulletin_id)
@@ -175,6 +200,8 @@ def add_bulletin(request: HttpRequest, payload: BulletinIn) -> Status[Bulletin]:
         topics=by_ids(account.topics.all(), payload.topics, "topic"),
         sender=sender_for(account, payload.sender),
         text=payload.text,
+        segment=segment_for(account, payload.segment),
+        template=template_for(account, payload.template),
     )
     return Status(201, bulletin_out(bulletin))
 
@@ -207,6 +234,11 @@ def change_bulletin(request: HttpRequest, bulletin_id: PathId, payload: Bulletin
         topics=topics,
         sender=sender_for(account, sender_id),
         text=payload.text,
+        **{
+            name: finder(account, changes[name])
+            for name, finder in (("segment", segment_for), ("template", template_for))
+            if name in changes
+        },
     )
     return bulletin_out(bulletin)
 
