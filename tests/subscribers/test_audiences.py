@@ -97,3 +97,12 @@ def test_the_console_page_adds_questions_and_segments_with_their_size(
     assert "Journalists" in page and '<td class="num">1</td>' in page
     one = client.post(url, {"question": "1", "label": "Bad", "kind": "choice", "choices": "Only"})
     assert one.status_code == 400 and "two or more" in one.content.decode()
+
+
+def test_the_open_subscribe_form_never_changes_a_confirmed_subscribers_answers(
+    client, account, topic, county, bob
+) -> None:  # type: ignore[no-untyped-def]
+    audiences.save_answers(bob, {county: "Nairobi"})
+    url = reverse("subscribers:subscribe", args=[account.code])
+    client.post(url, {"email": bob.email, "topics": [topic.pk], f"q{county.pk}": "Kisumu"})
+    assert audiences.answers_of(bob) == {county.pk: "Nairobi"}

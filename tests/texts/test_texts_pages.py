@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from tidings.delivery.models import Send
 from tidings.lib.tokens import sign_id
+from tidings.subscribers.models import RateBucket
 from tidings.texts.models import Phone
 
 
@@ -43,3 +44,19 @@ def test_a_subscriber_adds_a_number_from_the_preferences_page_and_stops_it(
     phone.refresh_from_db()
     assert phone.status == Phone.STOPPED
     assert client.get(reverse("texting:mine", args=["forged"])).status_code == 400
+
+
+def test_the_form_never_floods_a_phone_nor_wakes_a_number_that_said_stop(
+    client, account, topic
+) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("texting:join", args=[account.code])
+    for _ in range(3):
+        client.post(url, {"number": "+254712345678", "topics": [topic.pk]})
+    assert Send.objects.filter(channel=Send.TEXT).count() == 1  # one request text per interval
+    phone = Phone.objects.get()
+    Phone.objects.filter(pk=phone.pk).update(status=Phone.STOPPED)
+    RateBucket.objects.all().delete()  # the interval passed: only STOP holds it back now
+    client.post(url, {"number": "+254712345678", "topics": [topic.pk]})
+    phone.refresh_from_db()
+    assert phone.status == Phone.STOPPED
+    assert Send.objects.filter(channel=Send.TEXT).count() == 1

@@ -69,7 +69,12 @@ def subscribe_post(request: HttpRequest, account: Account) -> HttpResponse:
             account, form.cleaned_data["email"], list(form.cleaned_data["topics"])
         )
         if form.questions:
-            asked = account.subscribers.filter(email=normalize(form.cleaned_data["email"]))
+            # Only a new (unconfirmed) address takes answers from this open form: anyone may
+            # type any address here, and a confirmed subscriber's answers change only on their
+            # own preferences page (a signed link).
+            asked = account.subscribers.filter(
+                email=normalize(form.cleaned_data["email"]), status=Subscriber.PENDING
+            )
             found = asked.first()
             if found is not None:
                 save_answers(found, answered(form, form.questions))

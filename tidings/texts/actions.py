@@ -16,6 +16,7 @@ from tidings.accounts.models import Account
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.models import Delivery, Send
 from tidings.lib import segments
+from tidings.subscribers.actions import allow
 from tidings.texts.models import (
     InboundText,
     Keyword,
@@ -84,7 +85,7 @@ def subscribe_number(
     if any(topic.account_id != account.pk for topic in topics):
         raise ValidationError("A topic of another account can't be chosen.")
     with transaction.atomic():
-        phone, _ = Phone.objects.select_for_update().get_or_create(
+        phone, created = Phone.objects.select_for_update().get_or_create(
             account=account, number=number, defaults={"source": source}
         )
         if subscriber_id and phone.subscriber_id is None:
@@ -95,15 +96,21 @@ def subscribe_number(
         if source in (Phone.TEXT, Phone.CONSOLE):
             if phone.status != Phone.CONFIRMED:
                 phone.status, phone.confirmed_at = Phone.CONFIRMED, now
+        elif phone.status == Phone.STOPPED and not created:
+            pass  # it said STOP: only its own START brings texts back, never a web form
         elif phone.status != Phone.CONFIRMED:
             phone.status = Phone.PENDING
             names = ", ".join(t.name for t in topics) or "updates"
-            send_text(
-                account,
-                number,
-                f"{account.name}: reply YES to get texts about {names}. "
-                "Msg&data rates may apply. Reply STOP to cancel, HELP for help.",
-            )
+            # One request text per number per interval, whoever types it in: a form open to
+            # anyone must not be a way to flood somebody's phone.
+            key = f"texts-confirm:{account.pk}:{number}"
+            if allow(key, 1, settings.CONFIRM_MAIL_INTERVAL):
+                send_text(
+                    account,
+                    number,
+                    f"{account.name}: reply YES to get texts about {names}. "
+                    "Msg&data rates may apply. Reply STOP to cancel, HELP for help.",
+                )
         phone.save()
     return phone
 
