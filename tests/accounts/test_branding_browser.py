@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.accounts.test_branding import PNG
+from tests.browser import log_in
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin
 from tidings.bulletins.email import BulletinRenderer
@@ -19,10 +20,7 @@ def test_an_admin_brands_the_account_and_readers_see_it(
     settings.DATA_DIR = tmp_path
     settings.BASE_URL = live_server.url
     (tmp_path / "seal.png").write_bytes(PNG)
-    page.goto(f"{live_server.url}/console/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "correct horse 9")
-    page.click("button:has-text('Log in')")
+    log_in(page, live_server, "alice")
     page.click("nav.console >> text=Media library")
     page.set_input_files("#id_image", str(tmp_path / "seal.png"))
     page.click("button:has-text('Upload')")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -14,10 +16,7 @@ def test_the_toolbar_formats_and_the_preview_shows_it_sanitized(
     context = page.context.browser.new_context(java_script_enabled=True)
     try:
         js = context.new_page()
-        js.goto(f"{live_server.url}/console/login/")
-        js.fill("#id_username", "erin")
-        js.fill("#id_password", "correct horse 9")
-        js.click("button:has-text('Log in')")
+        log_in(js, live_server, "erin")
         js.goto(f"{live_server.url}/console/{account.code}/bulletins/new/")
         expect(js.locator(".md-toolbar")).to_be_visible()
         js.fill("#id_body", "Migration talks")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in
 from tidings.bulletins.models import Bulletin
 from tidings.subscribers.actions import subscribe
 
@@ -15,10 +16,7 @@ def test_send_now_shows_who_it_goes_to_and_sends_on_confirmation(
     page, live_server, account, topic, bob, alice
 ):  # type: ignore[no-untyped-def]
     subscribe(account, "carol@example.org", [topic], confirmed=True)
-    page.goto(f"{live_server.url}/console/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "correct horse 9")
-    page.click("button:has-text('Log in')")
+    log_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/console/{account.code}/bulletins/new/")
     page.fill("#id_subject", "Confirmed before sending")
     page.check("label.choice:has-text('Press Releases') input")
@@ -43,10 +41,7 @@ def test_a_bulletin_goes_to_a_segment_with_its_count_shown_first(
                                    choices="Press\nPublic")  # fmt: skip
     audiences.save_answers(press, {role: "Press"})
     audiences.save_segment(account, name="Journalists", topics=[], question=role, values="Press")
-    page.goto(f"{live_server.url}/console/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "correct horse 9")
-    page.click("button:has-text('Log in')")
+    log_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/console/{account.code}/bulletins/new/")
     page.fill("#id_subject", "For the press")
     page.check("label.choice:has-text('Press Releases') input")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_menu_is_grouped_by_task_and_fits_a_phone(page, live_server, account, topic, alice):  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/console/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "correct horse 9")
-    page.click("button:has-text('Log in')")
+    log_in(page, live_server, "alice")
     # One account: log-in lands on it.
     expect(page.locator("h1")).to_contain_text("U.S. Department of State")
     groups = page.locator("nav.console .group-name")

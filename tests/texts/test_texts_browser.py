@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in
 from tidings.bulletins.models import Bulletin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,10 +18,7 @@ def test_the_composer_counts_a_texts_segments_as_it_is_typed(
     context = page.context.browser.new_context(java_script_enabled=True)
     try:
         js = context.new_page()
-        js.goto(f"{live_server.url}/console/login/")
-        js.fill("#id_username", "erin")
-        js.fill("#id_password", "correct horse 9")
-        js.click("button:has-text('Log in')")
+        log_in(js, live_server, "erin")
         js.goto(f"{live_server.url}/console/{account.code}/bulletins/new/")
         counter = js.locator("#text-segments")
         expect(counter).to_contain_text("No text written")
