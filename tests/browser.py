@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # The password tests/conftest.py gives its console users (alice, erin, victor, oscar).
-PASSWORD = "correct horse 9"  # noqa: S105 - a test user's
+PASSWORD = "correct horse 9"
 
 
 def log_in(page: Any, live_server: Any, username: str) -> None:
