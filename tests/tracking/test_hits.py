@@ -3,6 +3,7 @@ dies between writing a batch and deleting its journal."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -212,3 +213,27 @@ def test_a_full_journal_is_closed_and_the_next_one_begun(sent, tmp_path: Path, m
     log.close()
     assert Open.objects.get().count == 10
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_journal_being_made_is_never_taken_for_an_orphan(
+    sent, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    _, delivery, _ = sent
+    seen: list[list[str]] = []
+    real_flock = fcntl.flock
+
+    def flock_after_a_replay(fd: int, operation: int) -> None:
+        # Another process replays orphans right between the journal's creation and its lock.
+        if operation == fcntl.LOCK_EX and not seen:
+            seen.append(sorted(p.name for p in tmp_path.iterdir()))
+            replay_orphans(tmp_path)
+        real_flock(fd, operation)
+
+    monkeypatch.setattr("tidings.tracking.hits.fcntl.flock", flock_after_a_replay)
+    log = HitLog(tmp_path)
+    monkeypatch.setattr("tidings.tracking.hits.fcntl.flock", real_flock)
+    log.add(Hit(delivery.pk, time.time()))
+    assert seen and all(not name.endswith(".hits") for name in seen[0])
+    assert log.path.exists()  # the replay left it alone
+    assert [h.delivery_id for h in read_journal(log.path)] == [delivery.pk]
+    log.close()

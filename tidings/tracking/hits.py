@@ -176,9 +176,14 @@ class HitLog:
         path = (
             self.folder / f"{os.uname().nodename}-{os.getpid()}-{time.time_ns()}-{self.serial}.hits"
         )
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        # Made under another name and locked before it takes its own: another process's
+        # replay_orphans must never find it unlocked (it would take it for a dead process's
+        # empty journal and delete it, and this process's hits would then go to no file).
+        making = path.with_suffix(".new")
+        fd = os.open(making, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)  # held while this process lives: not an orphan
         os.ftruncate(fd, JOURNAL_LINES * LINE)  # zeros, taking no disk until written
+        os.rename(making, path)  # the lock belongs to the file, whatever its name
         return Journal(path, fd, mmap.mmap(fd, JOURNAL_LINES * LINE))
 
     def _next_journal(self) -> None:
