@@ -167,6 +167,14 @@ def page(live_server, settings):  # type: ignore[no-untyped-def]
         browser.close()
 
 
+@pytest.fixture
+def js_page(page):  # type: ignore[no-untyped-def]
+    """A page of the same browser with JavaScript on (the console's scripts)."""
+    context = page.context.browser.new_context(java_script_enabled=True)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_database_session_left_behind(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """End any PostgreSQL session still open on the test database (a server thread or child

@@ -11,22 +11,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_toolbar_formats_and_the_preview_shows_it_sanitized(
-    page, live_server, account, topic, erin
+    js_page, live_server, account, topic, erin
 ):  # type: ignore[no-untyped-def]
-    context = page.context.browser.new_context(java_script_enabled=True)
-    try:
-        js = context.new_page()
-        log_in(js, live_server, "erin")
-        js.goto(f"{live_server.url}/console/{account.code}/bulletins/new/")
-        expect(js.locator(".md-toolbar")).to_be_visible()
-        js.fill("#id_body", "Migration talks")
-        js.locator("#id_body").evaluate("b => b.setSelectionRange(0, 9)")
-        js.click(".md-toolbar button[data-md=bold]")
-        expect(js.locator("#id_body")).to_have_value("**Migration** talks")
-        expect(js.locator("#live-preview strong")).to_have_text("Migration")
-        js.fill("#id_body", "Hi <script>alert(1)</script><img src=x onerror=alert(2)>")
-        expect(js.locator("#live-preview")).to_contain_text("Hi")
-        assert js.locator("#live-preview script").count() == 0
-        assert "onerror" not in js.locator("#live-preview").inner_html()
-    finally:
-        context.close()
+    js = js_page
+    log_in(js, live_server, "erin")
+    js.goto(f"{live_server.url}/console/{account.code}/bulletins/new/")
+    expect(js.locator(".md-toolbar")).to_be_visible()
+    js.fill("#id_body", "Migration talks")
+    js.locator("#id_body").evaluate("b => b.setSelectionRange(0, 9)")
+    js.click(".md-toolbar button[data-md=bold]")
+    expect(js.locator("#id_body")).to_have_value("**Migration** talks")
+    expect(js.locator("#live-preview strong")).to_have_text("Migration")
+    js.fill("#id_body", "Hi <script>alert(1)</script><img src=x onerror=alert(2)>")
+    expect(js.locator("#live-preview")).to_contain_text("Hi")
+    assert js.locator("#live-preview script").count() == 0
+    assert "onerror" not in js.locator("#live-preview").inner_html()

@@ -175,10 +175,11 @@ def start_bulletin_texts(bulletin: Bulletin) -> Send | None:
 
 def account_for_number(destination: str) -> Account | None:
     """The account whose number a text was sent to (the only one, when none names it)."""
-    programs = TextProgram.objects.select_related("account")
     digits = destination.lstrip("+")
-    for found in programs.exclude(number=""):
-        if found.number.lstrip("+") == digits:
+    if digits:
+        numbered = TextProgram.objects.filter(number__in=[digits, f"+{digits}"])
+        found = numbered.select_related("account").first()
+        if found is not None:
             return found.account
     accounts = list(Account.objects.all()[:2])
     return accounts[0] if len(accounts) == 1 else None

@@ -47,14 +47,13 @@ class TextComposer(Composer):
         screened = Screened()
         if self.bulletin is None:
             return screened  # a notice goes to whoever it was written for
-        confirmed = set(
+        phone_of = dict(
             Phone.objects.filter(
                 account_id=self.bulletin.account_id,
                 number__in=[r.address for r in rows],
                 status=Phone.CONFIRMED,
             ).values_list("number", "pk")
         )
-        phone_of = dict(confirmed)
         following = set(
             TextSubscription.objects.filter(phone_id__in=phone_of.values()).values_list(
                 "phone_id", "topic_id"

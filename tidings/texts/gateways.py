@@ -110,7 +110,6 @@ class SmppGateway:
         self.on_text = on_text
         self.receipts: list[Receipt] = []
         self.client: smpplib.client.Client | None = None
-        self.inflight: dict[int, int] = {}  # sequence -> row id
         self.answers: dict[int, tuple[int, str]] = {}  # sequence -> (status, message id)
         self.reassembly: dict[tuple[str, int], dict[int, str]] = {}
         self.down_until = 0.0

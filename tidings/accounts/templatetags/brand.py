@@ -19,10 +19,9 @@ def page_account(context: template.Context) -> Account | None:
     request = context.get("request")
     if request is not None and request.path.startswith(("/console/", "/admin/")):
         return None  # staff pages are Tidings'
-    for key in ("account",):
-        found = context.get(key)
-        if isinstance(found, Account):
-            return found
+    found = context.get("account")
+    if isinstance(found, Account):
+        return found
     for key in ("subscriber", "bulletin", "mailing_list", "topic"):
         owner = getattr(context.get(key), "account", None)
         if isinstance(owner, Account):
