@@ -193,3 +193,21 @@ def test_a_text_send_is_paused_resumed_and_shown_beside_the_email_send(
     assert "By text" in page and "1 of 1 numbers sent" in page
     send_page = client.get(reverse("delivery:send", args=[account.code, text_send.pk]))
     assert send_page.status_code == 200
+
+
+def test_a_batch_of_receipts_costs_a_few_statements_whatever_its_size(
+    account, topic, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    send = Send.objects.create(kind=Send.BULLETIN, channel=Send.TEXT, state=Send.SENDING)
+    rows = Delivery.objects.bulk_create(
+        Delivery(send=send, address=f"+2547{i:08d}", state=Delivery.SENT) for i in range(300)
+    )
+    TextPart.objects.bulk_create(TextPart(message_id=f"m{r.pk}", delivery_id=r.pk) for r in rows)
+    receipts = [
+        (f"m{r.pk}", "DELIVRD" if i % 3 else "UNDELIV", "err:001") for i, r in enumerate(rows)
+    ]
+    receipts.append(("unknown", "DELIVRD", ""))
+    with django_assert_max_num_queries(10):
+        assert actions.record_receipts(receipts) == 300
+    assert Delivery.objects.filter(send=send, state=Delivery.FAILED).count() == 100
+    assert TextPart.objects.filter(receipt="DELIVRD").count() == 200

@@ -288,23 +288,39 @@ UNDELIVERED = {"UNDELIV", "REJECTD", "EXPIRED", "DELETED", "UNDELIVERED", "FAILE
 
 def record_receipts(receipts: list[tuple[str, str, str]]) -> int:
     """Record delivery receipts (gateway message id, state, detail): a text that never reached
-    the handset fails in the ledger with the reason. Return how many named a known text."""
-    known = 0
+    the handset fails in the ledger with the reason. Return how many named a known text.
+
+    They come at the sending rate, so a batch costs a few statements whatever its size: one
+    lookup per thousand ids, then one update per kind of outcome."""
+    outcome: dict[str, tuple[str, str]] = {
+        message_id: (state.upper()[:16], detail) for message_id, state, detail in receipts
+    }
+    found: list[tuple[int, str, int]] = []  # (part, message id, delivery)
+    ids = list(outcome)
+    for start in range(0, len(ids), 1000):
+        found += TextPart.objects.filter(message_id__in=ids[start : start + 1000]).values_list(
+            "pk", "message_id", "delivery_id"
+        )
+    by_outcome: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+    for part, message_id, delivery in found:
+        parts, deliveries = by_outcome.setdefault(outcome[message_id], ([], []))
+        parts.append(part)
+        deliveries.append(delivery)
     with transaction.atomic():
-        for message_id, state, detail in receipts:
-            state = state.upper()
-            parts = TextPart.objects.filter(message_id=message_id)
-            delivery_ids = list(parts.values_list("delivery_id", flat=True))
-            if not delivery_ids:
-                continue
-            known += 1
-            parts.update(receipt=state[:16])
-            if state in UNDELIVERED:
-                Delivery.objects.filter(pk__in=delivery_ids).update(
-                    state=Delivery.FAILED, last_reply=f"receipt: {state} {detail}".strip()[:2000]
+        for (state, detail), (all_parts, all_deliveries) in by_outcome.items():
+            for start in range(0, len(all_parts), 1000):
+                parts, deliveries = (
+                    all_parts[start : start + 1000],
+                    all_deliveries[start : start + 1000],
                 )
-            else:
-                Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.SENT).update(
-                    last_reply=f"receipt: {state}"[:2000]
-                )
-    return known
+                TextPart.objects.filter(pk__in=parts).update(receipt=state)
+                if state in UNDELIVERED:
+                    reply = f"receipt: {state} {detail}".strip()[:2000]
+                    Delivery.objects.filter(pk__in=deliveries).update(
+                        state=Delivery.FAILED, last_reply=reply
+                    )
+                else:
+                    Delivery.objects.filter(pk__in=deliveries, state=Delivery.SENT).update(
+                        last_reply=f"receipt: {state}"
+                    )
+    return len({message_id for _, message_id, _ in found})
