@@ -27,7 +27,16 @@ def link(text: str, label: str) -> str:
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(ARTIFACTS / f"subscribe-{name}.png"), full_page=True)
+    """Keep a picture of the step (an artifact, not a check): Chromium under load sometimes
+    answers "Unable to capture screenshot" once; the next try works."""
+    from playwright.sync_api import Error
+
+    path = str(ARTIFACTS / f"subscribe-{name}.png")
+    try:
+        page.screenshot(path=path, full_page=True)
+    except Error:
+        page.wait_for_timeout(500)
+        page.screenshot(path=path, full_page=True)
 
 
 def test_it_takes_a_subscriber_from_the_form_to_unsubscribed(
