@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Public pages and mail in the reader's language (tidings.lib.languages).
+    "tidings.lib.languages.Language",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -167,6 +169,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages of public pages and of the mail subscribers and list members receive, each named
+# in itself for the choosers. Catalogs: tidings/locale/<code>/LC_MESSAGES/django.po, compiled
+# into the data dir when a process starts (tidings.lib.languages.compile_catalogs).
+LANGUAGES = [("en", "English"), ("es", "Español"), ("sw", "Kiswahili")]
+LOCALE_PATHS = [DATA_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -7,6 +7,7 @@ from tidings.ops import views as ops_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("media/<str:filename>", views.media, name="media"),
+    path("language/<str:code>/", views.language, name="language"),
     path("brand/<str:code>.css", views.brand_css, name="brand_css"),
     path("healthz", ops_views.healthz, name="healthz"),
     path("metrics", ops_views.metrics, name="metrics"),

@@ -1,9 +1,12 @@
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from tidings.accounts.media import path_of
 from tidings.accounts.models import EXTENSIONS, Account
+from tidings.lib.languages import supported
 from tidings.lib.pagecache import public_page
 from tidings.lists.models import MailingList
 
@@ -13,6 +16,26 @@ def home(request: HttpRequest) -> HttpResponse:
     lists = MailingList.objects.filter(archive_public=True).order_by("name")
     accounts = Account.objects.order_by("name")
     return render(request, "home.html", {"lists": lists, "accounts": accounts})
+
+
+@require_http_methods(["GET", "HEAD"])
+def language(request: HttpRequest, code: str) -> HttpResponse:
+    """The footer's language chooser: remember the choice in a cookie, go back to the page."""
+    if supported(code) != code:
+        raise Http404("No such language.")
+    back = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    response = HttpResponseRedirect(back)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=365 * 86400,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -7,6 +7,9 @@ class Config(AppConfig):
 
     def ready(self) -> None:
         from tidings.accounts.models import Account
+        from tidings.lib.languages import compile_catalogs
         from tidings.lib.pagecache import shown_publicly
 
         shown_publicly(Account)
+        # Before any page or mail is translated: the catalogs as this release ships them.
+        compile_catalogs()

@@ -5,14 +5,17 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from tidings.lib.headers import validate_line
+from tidings.lib.languages import codes, supported
 
-DEFAULT_HEADER = (
+# Translated when a mail is written, as long as the account keeps them (bulletins.email).
+DEFAULT_HEADER = gettext_noop(
     "You are subscribed to {{ topic }} for {{ account }}. "
     "This information has recently been updated, and is now available."
 )
-DEFAULT_FOOTER = (
+DEFAULT_FOOTER = gettext_noop(
     "This email was sent to {{ recipient }} using Tidings, on behalf of: "
     "{{ account }} · {{ postal_address }}"
 )
@@ -21,6 +24,12 @@ DEFAULT_FOOTER = (
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone (e.g. America/New_York).")
+
+
+def validate_language(value: str) -> None:
+    if not supported(value) or supported(value) != value:
+        known = ", ".join(codes())
+        raise ValidationError(f"{value!r} is not a language Tidings speaks ({known}).")
 
 
 class Account(models.Model):
@@ -35,6 +44,14 @@ class Account(models.Model):
     name = models.CharField(max_length=200, validators=[validate_line])
     postal_address = models.CharField(max_length=300, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # The language of its public pages and mail, for readers who ask for none Tidings has.
+    language = models.CharField(
+        max_length=8,
+        default="en",
+        db_default="en",
+        validators=[validate_language],
+        help_text="Public pages and subscriber mail, unless the reader chose another.",
+    )
     sender_name = models.CharField(max_length=200, blank=True, validators=[validate_line])
     sender_address = models.EmailField(validators=[validate_line])
     # The agency's look on its public pages and in the HTML part of its mail.

@@ -26,6 +26,8 @@ class BulletinComposer(Composer):
         bulletin = Bulletin.objects.select_related("account", "sender").get(pk=send.bulletin_id)
         self.renderer = BulletinRenderer(bulletin)
         self.topics: dict[int, Topic] = {}
+        # Each recipient's own language, read with their state (none: the account's).
+        self.languages: dict[int, str] = {}
 
     def screen(self, rows: list[Row]) -> Screened:
         """Cancel recipients who left since the snapshot (or whose topic is gone); shared
@@ -33,7 +35,8 @@ class BulletinComposer(Composer):
         new_topics = {r.topic_id for r in rows if r.topic_id} - self.topics.keys()
         if new_topics:
             self.topics.update(Topic.objects.in_bulk(new_topics))
-        wanted, marked = still_wanted(rows)
+        self.languages = {}  # this chunk's: it is composed before the next one is screened
+        wanted, marked = still_wanted(rows, self.languages)
         hosted = shared_addresses([r.address for r in rows])
         screened = Screened()
         for row in rows:
@@ -52,6 +55,7 @@ class BulletinComposer(Composer):
             message_id=message_id(row.send_id, row.id),
             delivery_id=row.id,
             shared=shared,
+            language=self.languages.get(row.subscriber_id, ""),
         )
         return sign(data)  # the renderer's template is dot-stuffed already
 
@@ -61,9 +65,12 @@ def bulletin_composer(send: Send) -> Composer | None:
     return BulletinComposer(send) if send.bulletin_id and send.channel == Send.EMAIL else None
 
 
-def still_wanted(rows: list[Row]) -> tuple[set[int], set[int]]:
+def still_wanted(
+    rows: list[Row], languages: dict[int, str] | None = None
+) -> tuple[set[int], set[int]]:
     """Return the subscriber ids that may still get mail (left since the snapshot: no), and
-    those marked as distribution lists in accounts that send them shared copies."""
+    those marked as distribution lists in accounts that send them shared copies; the languages
+    of those who chose one go into `languages`."""
     ids = {r.subscriber_id for r in rows if r.subscriber_id}
     if not ids:
         return set(), set()
@@ -75,11 +82,17 @@ def still_wanted(rows: list[Row]) -> tuple[set[int], set[int]]:
     # chunk's ids by primary key (32 ms instead of 1 ms per chunk of 1,000).
     left = Subscriber.objects.filter(id__in=ids).exclude(Exists(suppressed))
     wanted, marked = set(), set()
-    for pk, status, shared, by_account in left.values_list(
-        "id", "status", "distribution_list", "account__shared_copies_for_distribution_lists"
+    for pk, status, shared, by_account, language in left.values_list(
+        "id",
+        "status",
+        "distribution_list",
+        "account__shared_copies_for_distribution_lists",
+        "language",
     ):
         if status == Subscriber.CONFIRMED:
             wanted.add(pk)
+            if language and languages is not None:
+                languages[pk] = language
             if shared and by_account:
                 marked.add(pk)
     return wanted, marked

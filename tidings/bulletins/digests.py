@@ -111,8 +111,10 @@ def digest_message(subscriber: Subscriber, mode: str, bulletins: list[Bulletin])
         }
         for b in bulletins
     ]
-    context = {"items": items, "period": "Daily" if mode == Subscriber.DAILY else "Weekly", **links}
-    msg = notice(subscriber.account, subscriber.email, "digest", context)
+    context = {"items": items, "daily": mode == Subscriber.DAILY, **links}
+    msg = notice(
+        subscriber.account, subscriber.email, "digest", context, language=subscriber.language
+    )
     msg["List-Unsubscribe"] = (
         f"<{links['one_click_url']}>, <mailto:{unsubscribe_address(subscriber.pk)}>"
     )

@@ -10,12 +10,15 @@ from django.conf import settings
 from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from tidings.accounts.brand import email_brand
+from tidings.accounts.models import DEFAULT_FOOTER, DEFAULT_HEADER
 from tidings.bulletins.models import Bulletin, MessageTemplate
 from tidings.delivery import mime
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
+from tidings.lib.languages import for_mail
 from tidings.lib.mail import POLICY as MAIL_POLICY
 from tidings.lib.tokens import sign_id
 from tidings.subscribers.addresses import unsubscribe_address
@@ -30,6 +33,7 @@ POLICY = MAIL_POLICY
 # The recipient token's holes, in the text and the HTML part.
 TRACK_RAW = ("track", mime.QP)
 TRACK_HTML = ("track", mime.QP_HTML)
+DEFAULTS = (DEFAULT_HEADER, DEFAULT_FOOTER)
 
 
 def format_published(bulletin: Bulletin) -> str:
@@ -56,10 +60,13 @@ class BulletinRenderer:
         # shows: spam filters punish a Date: in the past.
         self.date = format_datetime(timezone.now())
         chosen = bulletin.template
-        self.header_template = Template(chosen.header if chosen else self.account.header_template)
-        self.footer_template = Template(chosen.footer if chosen else self.account.footer_template)
+        self.header_source = chosen.header if chosen else self.account.header_template
+        self.footer_source = chosen.footer if chosen else self.account.footer_template
         self.layout = chosen.layout if chosen else MessageTemplate.BANNER
-        self.templates: dict[int, mime.Template] = {}
+        # The account's language: a recipient who chose none reads the mail in it.
+        self.language = for_mail(self.account.language)
+        self.templates: dict[tuple[int, str], mime.Template] = {}
+        self.account_templates: dict[tuple[str, str], Template] = {}
         self._tracking: Choice | None = None
         # The agency's banner atop the HTML part: its logo (an absolute address) and colour.
         self.brand = email_brand(self.account) | {"banner": self.layout == MessageTemplate.BANNER}
@@ -71,7 +78,18 @@ class BulletinRenderer:
             self._tracking = choice_for(self.account.pk)
         return self._tracking
 
-    def _account_text(self, template: Template, topic: Topic, recipient: str, html: bool) -> str:
+    def _account_template(self, source: str) -> Template:
+        """The account's header or footer in the active language (its defaults are translated;
+        its own words are its own)."""
+        language = translation.get_language()
+        found = self.account_templates.get((source, language))
+        if found is None:
+            found = Template(gettext(source) if source in DEFAULTS else source)
+            self.account_templates[(source, language)] = found
+        return found
+
+    def _account_text(self, source: str, topic: Topic, recipient: str, html: bool) -> str:
+        template = self._account_template(source)
         context = {
             "topic": topic.name,
             "account": self.account.name,
@@ -81,10 +99,18 @@ class BulletinRenderer:
         return template.render(Context(context, autoescape=html))
 
     def _parts(
+        self, topic: Topic, recipient: str, links: Mapping[str, object], language: str = ""
+    ) -> tuple[str, str, str]:
+        """Return the subject, text body and HTML body for one topic and recipient, the words
+        around the bulletin in the language given (else the account's)."""
+        with translation.override(language or self.language):
+            return self._render_parts(topic, recipient, links)
+
+    def _render_parts(
         self, topic: Topic, recipient: str, links: Mapping[str, object]
     ) -> tuple[str, str, str]:
-        """Return the subject, text body and HTML body for one topic and recipient."""
         context = {
+            "language": translation.get_language(),
             "bulletin": self.bulletin,
             "topic": topic,
             "published": self.published,
@@ -96,8 +122,8 @@ class BulletinRenderer:
             "bulletins/email_body.txt",
             {
                 **context,
-                "header": self._account_text(self.header_template, topic, recipient, False),
-                "footer": self._account_text(self.footer_template, topic, recipient, False),
+                "header": self._account_text(self.header_source, topic, recipient, False),
+                "footer": self._account_text(self.footer_source, topic, recipient, False),
             },
         )
         html = render_to_string(
@@ -105,8 +131,8 @@ class BulletinRenderer:
             {
                 **context,
                 **self.brand,
-                "header": self._account_text(self.header_template, topic, recipient, True),
-                "footer": self._account_text(self.footer_template, topic, recipient, True),
+                "header": self._account_text(self.header_source, topic, recipient, True),
+                "footer": self._account_text(self.footer_source, topic, recipient, True),
             },
         )
         subject = " ".join(render_to_string("bulletins/email_subject.txt", context).split())
@@ -128,7 +154,7 @@ class BulletinRenderer:
         reads it, in the list's archive or inbox, must not be able to manage the subscription,
         so it has no personal link, no one-click header and no tracking; it points at the
         public subscribe page instead."""
-        key = -topic.pk
+        key = (-topic.pk, self.language)
         template = self.templates.get(key)
         if template is None:
             subscribe_url = settings.BASE_URL + reverse(
@@ -141,12 +167,14 @@ class BulletinRenderer:
             self.templates[key] = template
         return template
 
-    def template_for(self, topic: Topic) -> mime.Template:
-        """Return the message for one topic with holes for the recipient's own values."""
-        template = self.templates.get(topic.pk)
+    def template_for(self, topic: Topic, language: str = "") -> mime.Template:
+        """Return the message for one topic and language with holes for the recipient's own
+        values."""
+        language = language or self.language
+        template = self.templates.get((topic.pk, language))
         if template is None:
             links = links_for_token(mime.hole("token"))
-            subject, text, html = self._parts(topic, mime.hole("rcpt"), links)
+            subject, text, html = self._parts(topic, mime.hole("rcpt"), links, language)
             text, html = track(
                 self.bulletin.pk, self.tracking, mime.hole("track"), text, html, links.values()
             )
@@ -159,7 +187,7 @@ class BulletinRenderer:
                 ),
             ]
             template = mime.compile_message(self._headers(topic, subject) + personal, text, html)
-            self.templates[topic.pk] = template
+            self.templates[(topic.pk, language)] = template
         return template
 
     def values_for(
@@ -184,10 +212,12 @@ class BulletinRenderer:
         message_id: str,
         delivery_id: int | None = None,
         shared: bool = False,
+        language: str = "",
     ) -> bytes:
-        """Return the finished message for one recipient, from the topic's template (shared:
-        the copy without personal links, for an address many people read)."""
-        template = self.shared_template_for(topic) if shared else self.template_for(topic)
+        """Return the finished message for one recipient, from the topic's template in their
+        language (shared: the copy without personal links, for an address many people read,
+        in the account's language)."""
+        template = self.shared_template_for(topic) if shared else self.template_for(topic, language)
         if delivery_id is None and (TRACK_RAW in template.holes or TRACK_HTML in template.holes):
             raise ValueError("A tracked bulletin needs each recipient's delivery id.")
         return template.fill(self.values_for(recipient, subscriber_id, message_id, delivery_id))
@@ -200,13 +230,14 @@ class BulletinRenderer:
         subscriber_id: int,
         message_id: str = "",
         delivery_id: int | None = None,
+        language: str = "",
     ) -> EmailMessage:
         """Build the same message with the email package: for previews, and as the reference.
 
         Links are tracked only for a delivery (a preview shows the bulletin's own links).
         """
         links = subscriber_links(subscriber_id)
-        subject, text, html = self._parts(topic, recipient, links)
+        subject, text, html = self._parts(topic, recipient, links, language)
         if delivery_id is not None:
             token = recipient_token(delivery_id)
             text, html = track(self.bulletin.pk, self.tracking, token, text, html, links.values())

@@ -37,6 +37,8 @@ from django.middleware.csrf import (
 )
 from django.utils.http import http_date
 
+from tidings.lib import languages
+
 GENERATION = "tidings:pages:generation"
 PLACEHOLDER = "\x00csrf\x00"
 TOKEN_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
@@ -118,16 +120,20 @@ def _cookies(header: str) -> dict[str, str]:
 
 
 def anonymous(meta: dict[str, Any]) -> bool:
-    """True for a GET or HEAD with no credentials and no cookie but the CSRF one."""
+    """True for a GET or HEAD with no credentials and no cookie but the CSRF one and the
+    language chooser's (which the key includes)."""
     if meta.get("REQUEST_METHOD") not in ("GET", "HEAD") or meta.get("HTTP_AUTHORIZATION"):
         return False
-    return set(_cookies(meta.get("HTTP_COOKIE", ""))) <= {settings.CSRF_COOKIE_NAME}
+    allowed = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
+    return set(_cookies(meta.get("HTTP_COOKIE", ""))) <= allowed
 
 
 def key(meta: dict[str, Any]) -> str:
     where = f"{meta.get('wsgi.url_scheme', 'http')}://{meta.get('HTTP_HOST', '')}"
     where += f"{meta.get('PATH_INFO', '')}?{meta.get('QUERY_STRING', '')}"
-    return "tidings:page:2:" + hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()
+    # The language the request asks for: readers of each get their own copy.
+    where += f"#{languages.requested(meta)}"
+    return "tidings:page:3:" + hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _csrf_secret(meta: dict[str, Any]) -> str | None:

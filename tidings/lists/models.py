@@ -181,6 +181,8 @@ class Member(models.Model):
     bounce_score = models.FloatField(default=0, db_default=0)
     last_bounce_on = models.DateField(null=True, blank=True)
     disabled_by_bounces = models.BooleanField(default=False, db_default=False)
+    # The language of the list's notices to this member ("": the list's account's).
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -275,6 +277,8 @@ class MembershipRequest(models.Model):
     delivery_mode = models.CharField(
         max_length=8, choices=Member.DELIVERY_MODES, default=Member.EACH
     )
+    # The language of the page it was asked on: its confirmation and the welcome that follows.
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
     created = models.DateTimeField(auto_now_add=True)
     done = models.DateTimeField(null=True, blank=True)
 

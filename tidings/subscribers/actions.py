@@ -18,6 +18,7 @@ from django.utils import timezone
 from tidings.accounts.models import Account
 from tidings.delivery.actions import send_message
 from tidings.lib.headers import validate_line
+from tidings.lib.languages import supported
 from tidings.lib.mail import normalize
 from tidings.lib.ratelimit import Rule, refill, take, wait_for_token
 from tidings.lib.tokens import BadToken, ExpiredToken, make_token, read_token, sign_id
@@ -234,15 +235,18 @@ def send_confirmation(
             "changing": to != subscriber.email,
             "days": settings_for(subscriber.account).confirm_link_days,
         }
-        send_message(
-            notice(subscriber.account, to, "confirm", context), [to], account=subscriber.account
-        )
+        message = notice(subscriber.account, to, "confirm", context, language=subscriber.language)
+        send_message(message, [to], account=subscriber.account)
     subscriber.confirm_nonce, subscriber.confirm_sent_at = nonce, now
     return True
 
 
-def request_subscription(account: Account, email: str, topics: list[Topic]) -> str:
-    """Handle a request from the public subscribe page; return what was done (for logs, tests)."""
+def request_subscription(
+    account: Account, email: str, topics: list[Topic], *, language: str = ""
+) -> str:
+    """Handle a request from the public subscribe page; return what was done (for logs, tests).
+    The language chosen there is kept for an address not yet confirmed (anyone may type any
+    address: a confirmed subscriber's language changes only on their own preferences page)."""
     email = normalize(email)
     validate_line(email)
     validate_email(email)
@@ -253,10 +257,20 @@ def request_subscription(account: Account, email: str, topics: list[Topic]) -> s
         return "throttled"
     if is_suppressed(account, email):
         return "suppressed"
+    language = supported(language)
+    # The same statements whether the address is new or known (the answer must not tell).
     if not settings_for(account).double_opt_in:
-        subscribe(account, email, topics, confirmed=True)
+        started = timezone.now()
+        subscriber = subscribe(account, email, topics, confirmed=True)
+        if language:
+            new = Subscriber.objects.filter(pk=subscriber.pk, created__gte=started)
+            new.update(language=language)
         return "subscribed"
     subscriber = find_or_add(account, email)
+    if language:
+        pending = Subscriber.objects.filter(pk=subscriber.pk).exclude(status=Subscriber.CONFIRMED)
+        if pending.update(language=language):
+            subscriber.language = language
     if send_confirmation(subscriber, topics):
         return "confirmation sent"
     return "confirmation sent recently"
@@ -317,7 +331,9 @@ def send_welcome(subscriber: Subscriber) -> None:
         "welcome_text": settings_for(subscriber.account).welcome_text.strip(),
         "manage_url": manage_url(subscriber),
     }
-    message = notice(subscriber.account, subscriber.email, "welcome", context)
+    message = notice(
+        subscriber.account, subscriber.email, "welcome", context, language=subscriber.language
+    )
     send_message(message, [subscriber.email], account=subscriber.account)
 
 
@@ -369,6 +385,14 @@ def set_delivery_mode(subscriber: Subscriber, mode: str) -> None:
         subscriber.digest_sent_until = timezone.now()
     subscriber.delivery_mode = mode
     subscriber.save(update_fields=["delivery_mode", "digest_sent_until"])
+
+
+def set_language(subscriber: Subscriber, language: str) -> None:
+    """Choose the language of one's mail ("" for the account's)."""
+    if language and supported(language) != language:
+        raise ValidationError(f"Unknown language {language!r}.")
+    subscriber.language = language
+    subscriber.save(update_fields=["language"])
 
 
 def mark_distribution_list(subscriber: Subscriber, shared: bool) -> None:

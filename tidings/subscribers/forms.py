@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tidings.accounts.models import Account
 from tidings.subscribers.models import Question, Subscriber
@@ -17,7 +19,7 @@ class TopicsForm(forms.Form):
         queryset=Topic.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Topics",
+        label=_("Topics"),
     )
 
     def __init__(self, subscriber: Subscriber, *args: Any, **kwargs: Any) -> None:
@@ -65,14 +67,18 @@ class AnswersForm(forms.Form):
 class SubscribeForm(forms.Form):
     """The public quick-subscribe form: an address, listed topics, and a field only bots fill."""
 
-    email = forms.EmailField(label="Email address", max_length=254)
+    email = forms.EmailField(label=_("Email address"), max_length=254)
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.none(),
         required=True,
-        error_messages={"required": "Choose at least one topic."},
+        error_messages={"required": _("Choose at least one topic.")},
+    )
+    # The language of the mail the address will receive (the page's, unless changed).
+    language = forms.ChoiceField(
+        label=_("Language of your emails"), choices=settings.LANGUAGES, required=False
     )
     # Honeypot: hidden from people (and from screen readers); a filled one means a bot.
-    website = forms.CharField(required=False, label="Leave this field empty")
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, account: Account, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,12 +100,20 @@ class SubscribeForm(forms.Form):
 
 class DeliveryForm(forms.Form):
     delivery_mode = forms.ChoiceField(
-        choices=Subscriber.DELIVERY_MODES, widget=forms.RadioSelect, label="Send me"
+        choices=Subscriber.DELIVERY_MODES, widget=forms.RadioSelect, label=_("Send me")
+    )
+
+
+class LanguageForm(forms.Form):
+    """The language of a subscriber's mail and pages (preferences page)."""
+
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES, widget=forms.RadioSelect, label=_("Language")
     )
 
 
 class AddressForm(forms.Form):
-    email = forms.EmailField(label="New email address", max_length=254)
+    email = forms.EmailField(label=_("New email address"), max_length=254)
 
 
 class SuppressionForm(forms.Form):

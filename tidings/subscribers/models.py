@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tidings.accounts.models import Account
 from tidings.lib.headers import validate_line
@@ -21,9 +22,9 @@ class Subscriber(models.Model):
     DAILY = "daily"
     WEEKLY = "weekly"
     DELIVERY_MODES = [
-        (IMMEDIATE, "Immediately"),
-        (DAILY, "Daily digest"),
-        (WEEKLY, "Weekly digest"),
+        (IMMEDIATE, _("Immediately")),
+        (DAILY, _("Daily digest")),
+        (WEEKLY, _("Weekly digest")),
     ]
 
     # No index of its own: subscriber_unique_email and subscriber_digest both start with it, and
@@ -43,6 +44,8 @@ class Subscriber(models.Model):
     # db_default: the importers insert rows with raw SQL that does not name this column.
     distribution_list = models.BooleanField(default=False, db_default=False)
     confirm_sent_at = models.DateTimeField(null=True, blank=True)
+    # The language of the mail this subscriber receives ("": the account's).
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [

@@ -6,6 +6,7 @@ app_name = "subscribers"
 urlpatterns = [
     path("manage/<str:token>/", views.manage, name="manage"),
     path("manage/<str:token>/delivery/", views.delivery, name="delivery"),
+    path("manage/<str:token>/language/", views.language, name="language"),
     path("manage/<str:token>/answers/", views.answers, name="answers"),
     path("manage/<str:token>/address/", views.change_address, name="change_address"),
     path("manage/<str:token>/delete/", views.delete, name="delete"),

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tidings.accounts.models import Account
+from tidings.lib.languages import speak_for
 from tidings.lib.mail import normalize
 from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, ExpiredToken
@@ -23,6 +24,7 @@ from tidings.subscribers.forms import (
     AddressForm,
     AnswersForm,
     DeliveryForm,
+    LanguageForm,
     SubscribeForm,
     TopicsForm,
     answered,
@@ -42,9 +44,10 @@ def bad_link(request: HttpRequest, error: BadToken) -> HttpResponse:
 @public_page
 def subscribe(request: HttpRequest, code: str) -> HttpResponse:
     account = get_object_or_404(Account, code=code)
+    language = speak_for(request, account=account.language)
     if request.method == "POST":
         return subscribe_post(request, account)
-    return subscribe_page(request, account, SubscribeForm(account))
+    return subscribe_page(request, account, SubscribeForm(account, initial={"language": language}))
 
 
 @never_cache
@@ -53,6 +56,7 @@ def subscribe(request: HttpRequest, code: str) -> HttpResponse:
 def embed(request: HttpRequest, code: str) -> HttpResponse:
     """Take the signup form pasted into another site: the same checks, limits and answer."""
     account = get_object_or_404(Account, code=code)
+    speak_for(request, account=account.language)
     return subscribe_post(request, account)
 
 
@@ -64,9 +68,14 @@ def subscribe_post(request: HttpRequest, account: Account) -> HttpResponse:
     form = SubscribeForm(account, request.POST)
     if not form.is_valid():
         return subscribe_page(request, account, form)
+    # The answer in the language chosen for the mail (the form's own, else the page's).
+    language = speak_for(request, own=form.cleaned_data.get("language", ""), account="")
     if not form.is_bot():
         actions.request_subscription(
-            account, form.cleaned_data["email"], list(form.cleaned_data["topics"])
+            account,
+            form.cleaned_data["email"],
+            list(form.cleaned_data["topics"]),
+            language=language,
         )
         if form.questions:
             # Only a new (unconfirmed) address takes answers from this open form: anyone may
@@ -94,8 +103,10 @@ def subscribe_page(request: HttpRequest, account: Account, form: SubscribeForm) 
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, code: str, token: str) -> HttpResponse:
     account = get_object_or_404(Account, code=code)
+    speak_for(request, account=account.language)
     try:
         confirmation = actions.read_confirmation(code, token)
+        speak_for(request, own=confirmation.subscriber.language, account=account.language)
         # Mail scanners open links, so the page only offers a button; the POST confirms.
         if request.method != "POST":
             context: dict[str, Any] = {"confirmation": confirmation, "account": account}
@@ -135,15 +146,25 @@ def manage_context(subscriber: Subscriber, token: str, **extra: Any) -> dict[str
         "delivery_form": DeliveryForm(initial={"delivery_mode": subscriber.delivery_mode}),
         "address_form": AddressForm(),
         "answers_form": AnswersForm(questions_for(subscriber.account), answers_of(subscriber)),
+        "language_form": LanguageForm(
+            initial={"language": subscriber.language or subscriber.account.language}
+        ),
         **extra,
     }
+
+
+def subscriber_for(request: HttpRequest, token: str) -> Subscriber:
+    """The subscriber a signed link names (BadToken if none), the page in their language."""
+    subscriber = subscriber_from_token(token)
+    speak_for(request, own=subscriber.language, account=subscriber.account.language)
+    return subscriber
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        subscriber = subscriber_from_token(token)
+        subscriber = subscriber_for(request, token)
     except BadToken as e:
         return bad_link(request, e)
 
@@ -165,7 +186,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 def answers(request: HttpRequest, token: str) -> HttpResponse:
     """Change one's answers to the account's questions (from the preferences page)."""
     try:
-        subscriber = subscriber_from_token(token)
+        subscriber = subscriber_for(request, token)
     except BadToken as e:
         return bad_link(request, e)
     form = AnswersForm(questions_for(subscriber.account), {}, request.POST)
@@ -185,7 +206,7 @@ def answers(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def delivery(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        subscriber = subscriber_from_token(token)
+        subscriber = subscriber_for(request, token)
     except BadToken as e:
         return bad_link(request, e)
     form = DeliveryForm(request.POST)
@@ -199,9 +220,27 @@ def delivery(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_POST
+def language(request: HttpRequest, token: str) -> HttpResponse:
+    """Choose the language of one's mail (and of these pages)."""
+    try:
+        subscriber = subscriber_for(request, token)
+    except BadToken as e:
+        return bad_link(request, e)
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        context = manage_context(subscriber, token, language_form=form)
+        return render(request, "subscribers/manage.html", context, status=400)
+    actions.set_language(subscriber, form.cleaned_data["language"])
+    speak_for(request, own=subscriber.language)
+    context = manage_context(subscriber, token, saved_language=True)
+    return render(request, "subscribers/manage.html", context)
+
+
+@never_cache
+@require_POST
 def change_address(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        subscriber = subscriber_from_token(token)
+        subscriber = subscriber_for(request, token)
     except BadToken as e:
         return bad_link(request, e)
     form = AddressForm(request.POST)
@@ -221,7 +260,7 @@ def change_address(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        subscriber = subscriber_from_token(token)
+        subscriber = subscriber_for(request, token)
     except BadToken as e:
         return bad_link(request, e)
     context = {"subscriber": subscriber, "token": token, "account": subscriber.account}
@@ -235,7 +274,7 @@ def delete(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        subscriber = subscriber_from_token(token)
+        subscriber = subscriber_for(request, token)
     except BadToken as e:
         return bad_link(request, e)
 
@@ -253,7 +292,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def one_click(request: HttpRequest, token: str) -> HttpResponse:
     """Unsubscribe from everything at a mail provider's request (RFC 8058)."""
     try:
-        subscriber = subscriber_from_token(token)
+        subscriber = subscriber_for(request, token)
     except BadToken as e:
         return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
     if request.POST.get("List-Unsubscribe") != "One-Click":
