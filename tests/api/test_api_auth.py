@@ -31,6 +31,7 @@ def test_it_answers_with_the_tokens_account_and_role(account: Account) -> None:
         "code": "USSTATEBPA",
         "name": "U.S. Department of State",
         "time_zone": "America/New_York",
+        "language": "en",
         "role": "author",
         "token": "cms",
     }

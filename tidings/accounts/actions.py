@@ -22,6 +22,7 @@ def create_account(
     sender_name: str = "",
     postal_address: str = "",
     time_zone: str = "UTC",
+    language: str = "en",
 ) -> Account:
     """Create an account after validating every field."""
     account = Account(
@@ -31,6 +32,7 @@ def create_account(
         sender_name=sender_name or name,
         postal_address=postal_address,
         time_zone=time_zone,
+        language=language,
     )
     account.full_clean()
     account.save()
@@ -41,6 +43,7 @@ SETTINGS_FIELDS = (
     "name",
     "postal_address",
     "time_zone",
+    "language",
     "sender_name",
     "sender_address",
     "header_template",

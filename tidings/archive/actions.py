@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from tidings.archive import render
 from tidings.archive.models import (
@@ -33,10 +34,11 @@ from tidings.delivery.notices import notice
 from tidings.inbound.models import InboundMessage
 from tidings.lib import mailtext as text
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
+from tidings.lib.languages import for_mail
 from tidings.lib.network import network_of
 from tidings.lib.pagecache import bump
 from tidings.lib.tokens import make_token
-from tidings.lists.models import MailingList
+from tidings.lists.models import MailingList, Member
 
 SLUG_LENGTH = 32
 MAX_NAME = 100
@@ -298,23 +300,27 @@ def check_rate(ip: str | None) -> None:
 
     key = f"comment-net:{network_of(ip)}"
     if not allow(key, settings.ARCHIVE_COMMENT_RATE_LIMIT, settings.ARCHIVE_COMMENT_RATE_SECONDS):
-        raise RateLimited("You have posted several comments just now; please wait a few minutes.")
+        raise RateLimited(
+            _("You have posted several comments just now; please wait a few minutes.")
+        )
 
 
 def validate_comment(name: str, email: str, body: str) -> None:
     errors: dict[str, list[str]] = {}
     if not name:
-        errors["name"] = ["Please enter your name."]
+        errors["name"] = [_("Please enter your name.")]
     elif len(name) > MAX_NAME:
-        errors["name"] = [f"Please keep your name to {MAX_NAME} characters."]
+        errors["name"] = [_("Please keep your name to %(max)d characters.") % {"max": MAX_NAME}]
     try:
         validate_email(email)
     except ValidationError:
-        errors["email"] = ["Please enter a valid email address."]
+        errors["email"] = [_("Please enter a valid email address.")]
     if not body:
-        errors["body"] = ["Please write a comment."]
+        errors["body"] = [_("Please write a comment.")]
     elif len(body) > MAX_COMMENT:
-        errors["body"] = [f"Please keep your comment to {MAX_COMMENT} characters."]
+        errors["body"] = [
+            _("Please keep your comment to %(max)d characters.") % {"max": MAX_COMMENT}
+        ]
     if errors:
         raise ValidationError(errors)
 
@@ -335,7 +341,7 @@ def add_comment(
     body = text.clean(body).replace("\r\n", "\n").strip()
     validate_comment(name, email, body)
     if parent is not None and (parent.post_id != post.pk or parent.status != Comment.PUBLISHED):
-        raise ValidationError({"parent": ["You can only reply to a published comment here."]})
+        raise ValidationError({"parent": [_("You can only reply to a published comment here.")]})
     check_rate(ip)
 
     mode = moderation_mode(post.mailing_list)
@@ -402,26 +408,42 @@ def notify_readers(comment: Comment) -> None:
     post = comment.post
     mailing_list = post.mailing_list
     permalink = settings.BASE_URL + reverse("archive:post", args=[mailing_list.name, post.slug])
-    for address in notification_recipients(comment):
-        token = make_token(UNSUBSCRIBE_PURPOSE, [post.pk, address])
-        unsubscribe = settings.BASE_URL + reverse(
-            "archive:comment_unsubscribe", args=[mailing_list.name, post.slug]
-        )
-        context = {
-            "post": post,
-            "comment": comment,
-            "permalink": f"{permalink}#comment-{comment.pk}",
-            "unsubscribe": f"{unsubscribe}?{_query(token)}",
-        }
-        msg = notice(
-            sender=(mailing_list.display_name or mailing_list.name, mailing_list.bounces_address),
-            to=address,
-            subject=f"New comment on: {post.subject}",
-            text=render_to_string("archive/email/comment_body.txt", context),
-            kind="comment",
-            headers={"List-Unsubscribe": f"<{context['unsubscribe']}>"},
-        )
-        send_message(msg, [address], account=mailing_list.account)
+    recipients = notification_recipients(comment)
+    # In each member's own language, else the list's account's.
+    chose = dict(
+        Member.objects.filter(mailing_list=mailing_list, address__in=recipients)
+        .exclude(language="")
+        .values_list("address", "language")
+    )
+    for address in recipients:
+        with translation.override(for_mail(chose.get(address, ""), mailing_list.language)):
+            notify_reader(comment, address, permalink)
+
+
+def notify_reader(comment: Comment, address: str, permalink: str) -> None:
+    """Queue the notice of a new comment for one reader (in the active language)."""
+    post = comment.post
+    mailing_list = post.mailing_list
+    token = make_token(UNSUBSCRIBE_PURPOSE, [post.pk, address])
+    unsubscribe = settings.BASE_URL + reverse(
+        "archive:comment_unsubscribe", args=[mailing_list.name, post.slug]
+    )
+    context = {
+        "post": post,
+        "comment": comment,
+        "permalink": f"{permalink}#comment-{comment.pk}",
+        "unsubscribe": f"{unsubscribe}?{_query(token)}",
+    }
+    msg = notice(
+        sender=(mailing_list.display_name or mailing_list.name, mailing_list.bounces_address),
+        to=address,
+        # Translators: a mail's subject; %(subject)s is the subject of the post.
+        subject=_("New comment on: %(subject)s") % {"subject": post.subject},
+        text=render_to_string("archive/email/comment_body.txt", context),
+        kind="comment",
+        headers={"List-Unsubscribe": f"<{context['unsubscribe']}>"},
+    )
+    send_message(msg, [address], account=mailing_list.account)
 
 
 def _query(token: str) -> str:

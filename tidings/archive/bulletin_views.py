@@ -19,6 +19,7 @@ from tidings.archive import search as archive_search
 from tidings.archive.views import group_by_day, readable_lists
 from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
+from tidings.lib.languages import speak_for
 from tidings.lib.pagecache import public_page
 from tidings.topics.models import Topic
 
@@ -51,6 +52,7 @@ def web_copy(request: HttpRequest, pk: int) -> HttpResponse:
         Bulletin.objects.select_related("account"), pk=pk, status__in=PUBLISHED
     )
     account = bulletin.account
+    speak_for(request, account=account.language)
     its_topics = list(bulletin.topics.order_by("name", "pk"))
     member = any(not t.archive_public for t in its_topics) and is_member(request.user, account)
     # A bulletin is as public as its most public topic; members-only topics stay unnamed.
@@ -81,6 +83,7 @@ def readable_topic(request: HttpRequest, account_code: str, topic_code: str) -> 
     )
     if not topic.archive_public and not is_member(request.user, topic.account):
         raise Http404("No such archive.")
+    speak_for(request, account=topic.account.language)
     return topic
 
 
@@ -144,6 +147,7 @@ def topic_feed(request: HttpRequest, account: str, topic: str) -> HttpResponse:
 @public_page
 def account_archive(request: HttpRequest, account: str) -> HttpResponse:
     the_account = get_object_or_404(Account, code=account)
+    speak_for(request, account=the_account.language)
     member = is_member(request.user, the_account)
     shown = Topic.objects.filter(account=the_account)
     if not member:
@@ -170,6 +174,7 @@ def readable_topic_ids(request: HttpRequest, account: Account) -> list[int]:
 def search(request: HttpRequest, account: str) -> HttpResponse:
     """Search the account's lists and topics that this reader may read."""
     the_account = get_object_or_404(Account, code=account)
+    speak_for(request, account=the_account.language)
     query = request.GET.get("q", "").strip()
     try:
         number = max(1, int(request.GET.get("page", "1")))

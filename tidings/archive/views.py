@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -25,6 +26,7 @@ from tidings.archive import actions, export
 from tidings.archive.forms import CommentForm
 from tidings.archive.models import Attachment, Comment, Month, Post
 from tidings.archive.search import SearchPage, search_posts
+from tidings.lib.languages import speak_for
 from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, read_token
 from tidings.lib.web import client_ip
@@ -44,6 +46,7 @@ def readable_list(request: HttpRequest, name: str) -> MailingList:
     mailing_list = get_object_or_404(MailingList.objects.select_related("account__logo"), name=name)
     if not can_read_list_archive(request.user, mailing_list):
         raise Http404("No such archive.")
+    speak_for(request, account=mailing_list.language)
     return mailing_list
 
 
@@ -255,9 +258,9 @@ def post(request: HttpRequest, name: str, slug: str) -> HttpResponse:
             comment, refusal = comment_from_form(request, the_post, form)
             if comment is not None:
                 if comment.status == Comment.PUBLISHED:
-                    messages.success(request, "Thank you: your comment has been published.")
+                    messages.success(request, _("Thank you: your comment has been published."))
                 else:
-                    messages.info(request, "Thank you: your comment is held for review.")
+                    messages.info(request, _("Thank you: your comment is held for review."))
                 return redirect(here)
             if refusal:
                 form.add_error(None, refusal)
@@ -464,7 +467,8 @@ def thread_mbox(request: HttpRequest, name: str, slug: str) -> HttpResponse | St
 @csrf_exempt  # the signed token is the authority; mail clients POST it (RFC 8058)
 @require_http_methods(["GET", "HEAD", "POST"])
 def comment_unsubscribe(request: HttpRequest, name: str, slug: str) -> HttpResponse:
-    mailing_list = get_object_or_404(MailingList, name=name)
+    mailing_list = get_object_or_404(MailingList.objects.select_related("account"), name=name)
+    speak_for(request, account=mailing_list.language)
     the_post = get_object_or_404(Post, mailing_list=mailing_list, slug=slug)
     try:
         value = read_token(
@@ -474,7 +478,10 @@ def comment_unsubscribe(request: HttpRequest, name: str, slug: str) -> HttpRespo
         return render(request, "archive/unsubscribed.html", {"error": str(e)}, status=400)
     if not (isinstance(value, list) and len(value) == 2 and value[0] == the_post.pk):
         return render(
-            request, "archive/unsubscribed.html", {"error": "This link is not valid."}, status=400
+            request,
+            "archive/unsubscribed.html",
+            {"error": _("This link is not valid.")},
+            status=400,
         )
     if request.method == "POST":  # one-click (RFC 8058) or the button below
         actions.stop_notifications(the_post, str(value[1]))

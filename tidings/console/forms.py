@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.template import Template, TemplateSyntaxError
@@ -96,6 +97,7 @@ class AccountSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "name",
             "postal_address",
             "time_zone",
+            "language",
             "sender_name",
             "sender_address",
             "header_template",
@@ -106,6 +108,7 @@ class AccountSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "logo",
         ]
         widgets = {
+            "language": forms.Select(choices=settings.LANGUAGES),
             "brand_color": forms.TextInput(
                 attrs={"pattern": "#[0-9a-fA-F]{6}", "placeholder": "#0b4f9c", "size": 8}
             ),

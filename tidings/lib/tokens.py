@@ -10,6 +10,7 @@ import time
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext
 
 
 class BadToken(Exception):
@@ -28,9 +29,9 @@ def read_token(purpose: str, token: str, max_age: int) -> object:
     try:
         return signing.loads(token, salt=f"tidings.{purpose}", max_age=max_age)
     except signing.SignatureExpired:
-        raise ExpiredToken("This link has expired.") from None
+        raise ExpiredToken(gettext("This link has expired.")) from None
     except signing.BadSignature:
-        raise BadToken("This link is not valid.") from None
+        raise BadToken(gettext("This link is not valid.")) from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -73,12 +74,12 @@ def unsign_id(purpose: str, token: str, max_age: int) -> int:
     ident, _, rest = token.partition("-")
     stamp, _, mac = rest.partition("-")
     if not (ident.isdigit() and stamp.isalnum() and mac):
-        raise BadToken("This link is not valid.")
+        raise BadToken(gettext("This link is not valid."))
     expected = base64.urlsafe_b64encode(_mac(f"id.{purpose}", f"{ident}-{stamp}")[:16])
     if not hmac.compare_digest(expected.rstrip(b"=").decode(), mac):
-        raise BadToken("This link is not valid.")
+        raise BadToken(gettext("This link is not valid."))
     if time.time() - int(stamp, 36) > max_age:
-        raise ExpiredToken("This link has expired.")
+        raise ExpiredToken(gettext("This link has expired."))
     return int(ident)
 
 

@@ -133,6 +133,11 @@ class MailingList(models.Model):
         self.archive_public = self.archive_visibility == self.ARCHIVE_PUBLIC
         super().save(*args, **kwargs)
 
+    @property
+    def language(self) -> str:
+        """The language of its pages and notices for readers who chose none: its account's."""
+        return self.account.language if self.account is not None else ""
+
     def command_address(self, command: str) -> str:
         """Return the list's address for a command: join, leave, request, owner."""
         return f"{self.name}-{command}@{self.domain}"

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tidings.accounts.models import Account
 from tidings.delivery.actions import send_message
@@ -288,16 +289,16 @@ def read_confirmation(account_code: str, token: str) -> Confirmation:
     """Return what a confirmation link confirms; raise BadToken (Expired, Used) if it can't."""
     payload = read_token("confirm", token, CONFIRM_TOKEN_MAX_AGE)
     if not isinstance(payload, dict) or not {"s", "e", "t", "n", "x"} <= payload.keys():
-        raise BadToken("This link is not valid.")
+        raise BadToken(gettext("This link is not valid."))
     if payload["x"] < time.time():
-        raise ExpiredToken("This link has expired.")
+        raise ExpiredToken(gettext("This link has expired."))
     subscriber = Subscriber.objects.select_related("account").filter(pk=payload["s"]).first()
     if subscriber is None or subscriber.account.code != account_code:
-        raise BadToken("This link is not valid.")
+        raise BadToken(gettext("This link is not valid."))
     if not subscriber.confirm_nonce or not hmac.compare_digest(
         str(payload["n"]), subscriber.confirm_nonce
     ):
-        raise UsedToken("This link has already been used.")
+        raise UsedToken(gettext("This link has already been used."))
     topics = list(Topic.objects.filter(pk__in=payload["t"], account=subscriber.account))
     return Confirmation(subscriber, str(payload["e"]), topics, str(payload["n"]))
 
@@ -307,7 +308,7 @@ def confirm(confirmation: Confirmation) -> Subscriber:
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=confirmation.subscriber.pk)
         if subscriber.confirm_nonce != confirmation.nonce:
-            raise UsedToken("This link has already been used.")
+            raise UsedToken(gettext("This link has already been used."))
         if confirmation.email != subscriber.email:
             subscriber = _move_address(subscriber, confirmation.email)
         subscriber.confirm_nonce = ""
@@ -370,7 +371,7 @@ def request_address_change(subscriber: Subscriber, new_email: str) -> bool:
     validate_line(new_email)
     validate_email(new_email)
     if new_email == subscriber.email:
-        raise ValidationError("That is already your address.")
+        raise ValidationError(gettext("That is already your address."))
     return send_confirmation(subscriber, [], email=new_email)
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tidings.accounts.models import Account
 from tidings.bulletins.models import Bulletin
@@ -43,15 +44,21 @@ def normalize_number(raw: str) -> str:
     try:
         number = phonenumbers.parse(text, settings.PHONE_REGION)
     except phonenumbers.NumberParseException as error:
-        raise ValidationError(f"{text!r} is not a phone number ({error}).") from error
+        message = gettext("%(number)s is not a phone number.") % {"number": repr(text)}
+        raise ValidationError(message) from error
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"{text!r} is not a valid phone number.")
+        raise ValidationError(
+            gettext("%(number)s is not a valid phone number.") % {"number": repr(text)}
+        )
     kind = phonenumbers.number_type(number)
     if kind not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise ValidationError(f"{text!r} is not a mobile number: it can't receive text messages.")
+        raise ValidationError(
+            gettext("%(number)s is not a mobile number: it can't receive text messages.")
+            % {"number": repr(text)}
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -7,10 +7,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from tidings.accounts.models import Account
+from tidings.lib.languages import speak_for
 from tidings.lib.tokens import BadToken
 from tidings.lib.web import client_network
 from tidings.subscribers.actions import allow
@@ -23,9 +25,9 @@ from tidings.topics.models import Topic
 
 class TextsForm(forms.Form):
     number = forms.CharField(
-        label="Mobile number",
+        label=_("Mobile number"),
         max_length=32,
-        help_text="With the country code, e.g. +254 712 345 678.",
+        help_text=_("With the country code, e.g. +254 712 345 678."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     topics = forms.ModelMultipleChoiceField(
@@ -47,6 +49,7 @@ class TextsForm(forms.Form):
 def join(request: HttpRequest, code: str) -> HttpResponse:
     """Give a number texts of topics: it must answer YES to the text we send."""
     account = get_object_or_404(Account, code=code)
+    speak_for(request, account=account.language)
     form = TextsForm(account, request.POST or None)
     context: dict[str, object] = {"account": account, "form": form}
     if request.method == "POST":
@@ -74,6 +77,7 @@ def mine(request: HttpRequest, token: str) -> HttpResponse:
     except BadToken as error:
         return bad_link(request, error)
     account = subscriber.account
+    speak_for(request, own=subscriber.language, account=account.language)
     phones = Phone.objects.filter(account=account, subscriber=subscriber).order_by("pk")
     initial = {"topics": list(subscriber.subscriptions.values_list("topic_id", flat=True))}
     form = TextsForm(account, request.POST or None, initial=initial)

@@ -29,6 +29,8 @@ router = Router(tags=["subscribers"])
 
 SubscriberStatus = Literal["pending", "confirmed", "unsubscribed"]
 DeliveryMode = Literal["immediate", "daily", "weekly"]
+# The languages of settings.LANGUAGES; "" is the account's.
+Language = Literal["", "en", "es", "sw"]
 
 
 class SubscriberOut(Schema):
@@ -37,6 +39,7 @@ class SubscriberOut(Schema):
     status: SubscriberStatus
     delivery_mode: DeliveryMode
     distribution_list: bool
+    language: Language
     created: datetime
     confirmed_at: datetime | None
     topics: list[int]
@@ -50,6 +53,8 @@ class SubscriberIn(Schema):
     email: Email  # type: ignore[valid-type]
     topics: Ids = []
     confirmed: bool = False
+    # The language of its mail (a new address's; "" the account's).
+    language: Language = ""
 
 
 class SubscribeOut(Schema):
@@ -61,6 +66,7 @@ class SubscriberPatch(Schema):
     delivery_mode: DeliveryMode | None = None
     # A shared address (a distribution list): its bulletins carry no personal links.
     distribution_list: bool | None = None
+    language: Language | None = None
 
 
 class SubscriptionIn(Schema):
@@ -117,9 +123,13 @@ def add_subscriber(request: HttpRequest, payload: SubscriberIn) -> SubscribeOut:
     subscriber: Subscriber | None
     if payload.confirmed:
         subscriber = actions.subscribe(account, payload.email, topics, confirmed=True)
+        if payload.language:
+            actions.set_language(subscriber, payload.language)
         result = "subscribed"
     else:
-        result = actions.request_subscription(account, payload.email, topics)
+        result = actions.request_subscription(
+            account, payload.email, topics, language=payload.language
+        )
         subscriber = account.subscribers.filter(email=normalize(payload.email)).first()
     out = subscriber_out(account, subscriber.pk) if subscriber is not None else None
     return SubscribeOut(result=result, subscriber=out)  # type: ignore[arg-type]
@@ -148,6 +158,8 @@ def change_subscriber(
         actions.set_delivery_mode(subscriber, payload.delivery_mode)
     if payload.distribution_list is not None:
         actions.mark_distribution_list(subscriber, payload.distribution_list)
+    if payload.language is not None:
+        actions.set_language(subscriber, payload.language)
     return subscriber_out(account, subscriber.pk)
 
 

@@ -30,6 +30,7 @@ class AccountOut(Schema):
     code: str
     name: str
     time_zone: str
+    language: str
     role: Role
     token: str
 
@@ -61,6 +62,7 @@ def whoami(request: HttpRequest) -> AccountOut:
         code=account.code,
         name=account.name,
         time_zone=account.time_zone,
+        language=account.language,
         role=token.role,  # type: ignore[arg-type]
         token=token.name,
     )

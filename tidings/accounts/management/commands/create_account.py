@@ -14,6 +14,9 @@ class Command(TidingsCommand):
         parser.add_argument("--sender-name", default="", help="From name (default: the name)")
         parser.add_argument("--postal-address", default="", help="Shown in every footer")
         parser.add_argument("--time-zone", default="UTC", help="e.g. America/New_York")
+        parser.add_argument(
+            "--language", default="en", help="Of its public pages and mail: en, es or sw"
+        )
         add_json_flag(parser)
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
@@ -25,6 +28,7 @@ class Command(TidingsCommand):
                 sender_name=options["sender_name"],
                 postal_address=options["postal_address"],
                 time_zone=options["time_zone"],
+                language=options["language"],
             )
         except ValidationError as exc:
             raise as_command_error(exc) from None
