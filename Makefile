@@ -7,7 +7,7 @@ PG_URL ?= postgres://root@127.0.0.1:5432/tidings
 # Tests keep their SQLite file and secrets apart from the demo's data.
 TEST_ENV := TIDINGS_DATA_DIR=$(CURDIR)/data/test
 
-.PHONY: install demo serve test test-fast lint test-sqlite test-postgres clean axe
+.PHONY: install demo serve test test-fast lint test-sqlite test-postgres clean axe messages
 
 $(BIN)/tidings: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: install
 	$(BIN)/ruff check tidings tests
 	$(BIN)/mypy tidings
 	$(BIN)/lint-imports
+
+# After marking new strings for translation: add them to every catalog (GNU gettext's xgettext
+# and msgmerge), then translate the new entries. Tidings compiles the catalogs when it starts.
+messages: install
+	cd tidings && DJANGO_SETTINGS_MODULE=tidings.settings ../$(BIN)/python -m django makemessages -a --add-location=file --no-obsolete
 
 # axe-core for the accessibility checks (pinned by tests/axe/package-lock.json), when npm exists.
 axe:
