@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from tidings.accounts.models import Account
 from tidings.delivery.actions import send_message
@@ -69,7 +70,7 @@ def set_sender_action(mailing_list: MailingList, address: str, action: str) -> L
         raise ValueError(f"unknown sender action {action!r}")
     address = normalize(address)
     validate_email(address)
-    sender, _ = ListSender.objects.update_or_create(
+    sender, _created = ListSender.objects.update_or_create(
         mailing_list=mailing_list, address=address.lower(), defaults={"action": action}
     )
     return sender
@@ -81,7 +82,7 @@ class ModerationError(Exception):
 
 def remove_sender_action(mailing_list: MailingList, sender_id: int) -> bool:
     """Drop one of the list's per-sender rules; return whether there was such a rule."""
-    deleted, _ = ListSender.objects.filter(pk=sender_id, mailing_list=mailing_list).delete()
+    deleted, _counts = ListSender.objects.filter(pk=sender_id, mailing_list=mailing_list).delete()
     return deleted > 0
 
 
@@ -119,7 +120,8 @@ def rejection_notice(record: ListMessage, reason: str) -> EmailMessage:
     return notice(
         sender=(mailing_list.display_name or mailing_list.name, mailing_list.bounces_address),
         to=record.sender,
-        subject=f"Your post to {mailing_list.address} was rejected: {record.subject}",
+        subject=_("Your post to %(address)s was rejected: %(subject)s")
+        % {"address": mailing_list.address, "subject": record.subject},
         text=render_to_string("lists/email/rejected_body.txt", context),
         kind="rejected",
         auto="auto-replied",

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from tidings.lists.models import ListSender, MailingList, Member
 
 
 class JoinForm(forms.Form):
-    email = forms.EmailField(max_length=254, label="Email address")
+    email = forms.EmailField(max_length=254, label=_("Email address"))
     delivery_mode = forms.ChoiceField(
-        choices=Member.DELIVERY_MODES, initial=Member.EACH, label="Delivery", required=False
+        choices=Member.DELIVERY_MODES, initial=Member.EACH, label=_("Delivery"), required=False
     )
     # A field people never see: bots fill it in, and get the same answer as anyone else.
     website = forms.CharField(required=False)
@@ -18,7 +19,7 @@ class JoinForm(forms.Form):
 
 
 class LeaveForm(forms.Form):
-    email = forms.EmailField(max_length=254, label="Email address")
+    email = forms.EmailField(max_length=254, label=_("Email address"))
     website = forms.CharField(required=False)
 
     def is_bot(self) -> bool:

@@ -16,12 +16,14 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tidings.lib.headers import validate_line
+from tidings.lib.languages import supported
 from tidings.lib.mail import header_addresses, normalize
 from tidings.lib.tokens import BadToken, ExpiredToken
 from tidings.lists.models import MailingList, Member, MembershipRequest
-from tidings.lists.notices import send_notice
+from tidings.lists.notices import language_of, send_notice
 from tidings.lists.rules import plain_text
 from tidings.lists.tokens import confirm_token, read_confirm_token, read_member_token
 
@@ -47,15 +49,19 @@ def confirm_address(request: MembershipRequest) -> str:
 
 
 def add_member(
-    mailing_list: MailingList, address: str, name: str = "", delivery_mode: str = Member.EACH
+    mailing_list: MailingList,
+    address: str,
+    name: str = "",
+    delivery_mode: str = Member.EACH,
+    language: str = "",
 ) -> Member:
     """Put an address on the list at once (owners, imports, confirmed requests)."""
     address = clean_address(address)
     validate_line(name)
-    member, _ = Member.objects.get_or_create(
+    member, _created = Member.objects.get_or_create(
         mailing_list=mailing_list,
         address=address,
-        defaults={"name": name, "delivery_mode": delivery_mode},
+        defaults={"name": name, "delivery_mode": delivery_mode, "language": language},
     )
     return member
 
@@ -71,7 +77,11 @@ def find_member(mailing_list: MailingList, address: str) -> Member | None:
 
 
 def _request(
-    mailing_list: MailingList, address: str, action: str, delivery_mode: str = Member.EACH
+    mailing_list: MailingList,
+    address: str,
+    action: str,
+    delivery_mode: str = Member.EACH,
+    language: str = "",
 ) -> tuple[MembershipRequest, bool]:
     """Return a pending request and whether it is new (and so needs a mail)."""
     recent = MembershipRequest.objects.filter(
@@ -84,7 +94,11 @@ def _request(
     if recent is not None:
         return recent, False
     request = MembershipRequest.objects.create(
-        mailing_list=mailing_list, address=address, action=action, delivery_mode=delivery_mode
+        mailing_list=mailing_list,
+        address=address,
+        action=action,
+        delivery_mode=delivery_mode,
+        language=supported(language),
     )
     return request, True
 
@@ -106,6 +120,7 @@ def _send_confirmation(request: MembershipRequest, name: str, **context: object)
             **context,
         },
         reply_to=confirm_address(request),
+        language=request.language or language_of(request.mailing_list, request.address),
     )
 
 
@@ -119,7 +134,7 @@ def clean_address(address: str) -> str:
 
 
 def request_join(
-    mailing_list: MailingList, address: str, delivery_mode: str = Member.EACH
+    mailing_list: MailingList, address: str, delivery_mode: str = Member.EACH, language: str = ""
 ) -> MembershipRequest | None:
     """Ask the address's owner to confirm joining; a member is told so instead, by mail only."""
     address = clean_address(address)
@@ -143,7 +158,9 @@ def request_join(
                 )
                 send_notice(mailing_list, [address], "already_member", {}, auto="auto-replied")
             return None
-        request, new = _request(mailing_list, address, MembershipRequest.JOIN, delivery_mode)
+        request, new = _request(
+            mailing_list, address, MembershipRequest.JOIN, delivery_mode, language
+        )
         if new:
             _send_confirmation(request, "confirm_join")
     return request
@@ -183,16 +200,16 @@ def pending_request(mailing_list: MailingList, pk: int) -> MembershipRequest:
     """Return the list's request #pk if it can still be confirmed; raise BadToken if not."""
     request = MembershipRequest.objects.filter(pk=pk, mailing_list=mailing_list).first()
     if request is None:
-        raise BadToken("This link is not valid.")
+        raise BadToken(_("This link is not valid."))
     if request.done is not None:
-        raise BadToken("This request was already confirmed.")
+        raise BadToken(_("This request was already confirmed."))
     days = (
         settings.LIST_INVITE_DAYS
         if request.action == MembershipRequest.INVITE
         else settings.LIST_CONFIRM_DAYS
     )
     if request.created < timezone.now() - timedelta(days=days):
-        raise ExpiredToken("This link has expired; please ask again.")
+        raise ExpiredToken(_("This link has expired; please ask again."))
     return request
 
 
@@ -222,14 +239,27 @@ def confirm(request: MembershipRequest) -> str:
             done=timezone.now()
         )
         if claimed != 1:
-            raise BadToken("This request was already confirmed.")
+            raise BadToken(_("This request was already confirmed."))
         if request.action == MembershipRequest.LEAVE:
             remove_member(mailing_list, request.address)
-            return f"{request.address} left {mailing_list.address}."
+            # Translators: an address left a list, e.g. "ann@example.org left news@example.org."
+            return _("%(address)s left %(list)s.") % {
+                "address": request.address,
+                "list": mailing_list.address,
+            }
         if find_member(mailing_list, request.address) is None:
-            add_member(mailing_list, request.address, delivery_mode=request.delivery_mode)
+            add_member(
+                mailing_list,
+                request.address,
+                delivery_mode=request.delivery_mode,
+                language=request.language,
+            )
         send_notice(mailing_list, [request.address], "welcome", {})
-    return f"{request.address} joined {mailing_list.address}."
+    # Translators: an address joined a list, e.g. "ann@example.org joined news@example.org."
+    return _("%(address)s joined %(list)s.") % {
+        "address": request.address,
+        "list": mailing_list.address,
+    }
 
 
 def unsubscribe_by_token(token: str) -> MailingList:
@@ -237,7 +267,7 @@ def unsubscribe_by_token(token: str) -> MailingList:
     list_id, address = read_member_token(token)
     mailing_list = MailingList.objects.filter(pk=list_id).first()
     if mailing_list is None:
-        raise BadToken("This list no longer exists.")
+        raise BadToken(_("This list no longer exists."))
     remove_member(mailing_list, address)
     return mailing_list
 

@@ -4,6 +4,7 @@ import zoneinfo
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tidings.accounts.models import validate_time_zone
 from tidings.lib.headers import validate_line
@@ -170,10 +171,10 @@ class Member(models.Model):
     NOMAIL = "nomail"
     DIGESTS = (DIGEST, PLAIN_DIGEST)
     DELIVERY_MODES = [
-        (EACH, "each message"),
-        (DIGEST, "a daily digest"),
-        (PLAIN_DIGEST, "a daily digest in plain text (RFC 1153)"),
-        (NOMAIL, "no mail (read on the web)"),
+        (EACH, _("each message")),
+        (DIGEST, _("a daily digest")),
+        (PLAIN_DIGEST, _("a daily digest in plain text (RFC 1153)")),
+        (NOMAIL, _("no mail (read on the web)")),
     ]
 
     mailing_list = models.ForeignKey(MailingList, models.CASCADE, related_name="members")

@@ -5,12 +5,27 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Any
 
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from tidings.delivery.actions import send_message
 from tidings.delivery.models import Send
 from tidings.delivery.notices import notice
-from tidings.lists.models import MailingList
+from tidings.lib.languages import for_mail
+from tidings.lists.models import MailingList, Member
+
+
+def language_of(mailing_list: MailingList, address: str) -> str:
+    """The language a member of the list chose ("" for none, or not a member)."""
+    found = (
+        Member.objects.filter(mailing_list=mailing_list)
+        .annotate(lower=Lower("address"))
+        .filter(lower=address.strip().lower())
+        .values_list("language", flat=True)
+        .first()
+    )
+    return found or ""
 
 
 def list_notice(
@@ -21,11 +36,14 @@ def list_notice(
     *,
     reply_to: str = "",
     auto: str = "auto-generated",
+    language: str = "",
 ) -> EmailMessage:
-    """Return the message rendered from lists/email/<name>_{subject,body}.txt."""
+    """Return the message rendered from lists/email/<name>_{subject,body}.txt, in the language
+    given (a member's or a request's), else the list's account's."""
     context = {"mailing_list": mailing_list, "recipient": to, **context}
-    subject = render_to_string(f"lists/email/{name}_subject.txt", context)
-    text = render_to_string(f"lists/email/{name}_body.txt", context)
+    with translation.override(for_mail(language, mailing_list.language)):
+        subject = render_to_string(f"lists/email/{name}_subject.txt", context)
+        text = render_to_string(f"lists/email/{name}_body.txt", context)
     headers = {"Reply-To": reply_to} if reply_to else {}
     headers["List-Id"] = f'"{mailing_list.label}" <{mailing_list.list_id}>'
     return notice(
@@ -42,8 +60,11 @@ def list_notice(
 def send_notice(
     mailing_list: MailingList, to: list[str], name: str, context: dict[str, Any], **kwargs: Any
 ) -> Send | None:
-    """Render and queue one notice for each recipient (none: nothing is sent)."""
+    """Render and queue one notice for each recipient (none: nothing is sent). One recipient
+    who is a member and chose a language gets it in that language."""
     if not to:
         return None
+    if len(to) == 1 and not kwargs.get("language"):
+        kwargs["language"] = language_of(mailing_list, to[0])
     msg = list_notice(mailing_list, ", ".join(to), name, context, **kwargs)
     return send_message(msg, to, account=mailing_list.account)

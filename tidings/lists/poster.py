@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from tidings.delivery.actions import send_message
 from tidings.delivery.notices import notice
@@ -26,18 +27,30 @@ def plain_reason(record: ListMessage) -> str:
     mailing_list = record.mailing_list
     size = mailing_list.max_message_size
     words = {
-        "moderated": "Every post to this list is read by a moderator before it goes out.",
-        "non-member": "Only members post to this list directly; your address is not a member, "
-        "so a moderator reads your post first.",
-        "not-on-accept-list": "This is an announcement list: only its publishers post. A "
-        "moderator will look at your message.",
-        "size": f"Your message is larger than this list takes ({size // 1024} KB).",
-        "implicit-destination": "The list's address was not in To or Cc (it may have come as a "
-        "blind copy), so a moderator checks it.",
-        "administrivia": "Your message looks like a request to join, leave or get help, which "
-        f"goes to {mailing_list.command_address('request')} rather than to every member.",
-        "attachment-type": "Your message carries an attachment of a kind this list holds for "
-        "review.",
+        "moderated": _("Every post to this list is read by a moderator before it goes out."),
+        "non-member": _(
+            "Only members post to this list directly; your address is not a member, "
+            "so a moderator reads your post first."
+        ),
+        "not-on-accept-list": _(
+            "This is an announcement list: only its publishers post. A "
+            "moderator will look at your message."
+        ),
+        "size": _("Your message is larger than this list takes (%(size)s KB).")
+        % {"size": size // 1024},
+        "implicit-destination": _(
+            # Translators: "To or Cc" are the names of the mail headers that list the recipients.
+            "The list's address was not in To or Cc (it may have come as a "
+            "blind copy), so a moderator checks it."
+        ),
+        "administrivia": _(
+            "Your message looks like a request to join, leave or get help, which "
+            "goes to %(address)s rather than to every member."
+        )
+        % {"address": mailing_list.command_address("request")},
+        "attachment-type": _(
+            "Your message carries an attachment of a kind this list holds for review."
+        ),
     }
     return words.get(record.rule, record.reason)
 
@@ -46,7 +59,7 @@ def wants_no_reply(record: ListMessage) -> bool:
     """Whether the post came from a null sender or a robot, which must never get a notice."""
     if not record.inbound.mail_from or not record.sender:
         return True
-    msg, _ = parse(bytes(record.inbound.raw))
+    msg, _problem = parse(bytes(record.inbound.raw))
     auto = str(msg.get("Auto-Submitted", "no")).strip().lower() if msg is not None else "no"
     return auto != "no"
 
@@ -76,7 +89,8 @@ def tell_held(record: ListMessage, authentication: Authentication | None) -> boo
     _send(
         mailing_list,
         record.sender,
-        f"Your post to {mailing_list.address} is waiting for a moderator: {record.subject}",
+        _("Your post to %(address)s is waiting for a moderator: %(subject)s")
+        % {"address": mailing_list.address, "subject": record.subject},
         "lists/email/poster_held_body.txt",
         {"subject": record.subject, "why": plain_reason(record), "days": settings.LIST_HOLD_DAYS},
     )
@@ -91,7 +105,8 @@ def tell_approved(record: ListMessage) -> None:
     _send(
         mailing_list,
         record.sender,
-        f"Your post to {mailing_list.address} was approved: {record.subject}",
+        _("Your post to %(address)s was approved: %(subject)s")
+        % {"address": mailing_list.address, "subject": record.subject},
         "lists/email/poster_approved_body.txt",
         {"subject": record.subject},
     )

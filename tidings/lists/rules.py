@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tidings.lib.mail import header_addresses, normalize
 from tidings.lists.attachments import listed_parts
@@ -28,14 +30,21 @@ ADMINISTRIVIA = {"subscribe", "unsubscribe", "help", "join", "leave", "remove", 
 ADMINISTRIVIA_MAX_WORDS = 4
 
 # The strongest override wins when a post's From, Sender and envelope sender name several.
+# Only a held post's reason reaches its author (in the notice when it expires), so only that one
+# is marked for translation (gettext_noop: translated when the rule decides); the others are
+# read by staff.
 SENDER_OUTCOMES = {
     ListSender.DISCARD: (
         ListMessage.DISCARDED,
         "sender-discard",
-        "{sender}'s posts are discarded.",
+        "%(sender)s's posts are discarded.",
     ),
-    ListSender.REJECT: (ListMessage.REJECTED, "sender-reject", "{sender}'s posts are rejected."),
-    ListSender.HOLD: (ListMessage.HELD, "sender-hold", "{sender}'s posts are always held."),
+    ListSender.REJECT: (ListMessage.REJECTED, "sender-reject", "%(sender)s's posts are rejected."),
+    ListSender.HOLD: (
+        ListMessage.HELD,
+        "sender-hold",
+        gettext_noop("%(sender)s's posts are always held."),
+    ),
     ListSender.ACCEPT: (ListMessage.ACCEPTED, "accept-list", "The sender is on the accept-list."),
 }
 
@@ -57,7 +66,8 @@ def from_addresses(msg: EmailMessage) -> list[str]:
 
 def shown_sender(msg: EmailMessage, mail_from: str) -> str:
     candidates = sender_candidates(msg, mail_from)
-    return candidates[0] if candidates else "an unknown sender"
+    # Translators: stands for a post's sender in "... is not a member of ..." when it names none.
+    return candidates[0] if candidates else _("an unknown sender")
 
 
 def message_size(msg: Message) -> int:
@@ -118,8 +128,10 @@ def administrivia(mailing_list: MailingList, msg: EmailMessage, mail_from: str) 
         return Decision(
             ListMessage.HELD,
             "administrivia",
-            "The post looks like a request to subscribe, unsubscribe or get help, "
-            "not a message for the members.",
+            _(
+                "The post looks like a request to subscribe, unsubscribe or get help, "
+                "not a message for the members."
+            ),
         )
     return None
 
@@ -133,7 +145,8 @@ def size(mailing_list: MailingList, msg: EmailMessage, mail_from: str) -> Decisi
     return Decision(
         ListMessage.HELD,
         "size",
-        f"The post is about {measured} bytes; the list's limit is {limit} bytes.",
+        _("The post is about %(size)s bytes; the list's limit is %(limit)s bytes.")
+        % {"size": measured, "limit": limit},
     )
 
 
@@ -147,7 +160,8 @@ def implicit_destination(
     return Decision(
         ListMessage.HELD,
         "implicit-destination",
-        f"{mailing_list.address} is not in the post's To or Cc.",
+        # Translators: "To or Cc" are the names of the mail headers that list the recipients.
+        _("%(address)s is not in the post's To or Cc.") % {"address": mailing_list.address},
     )
 
 
@@ -169,7 +183,7 @@ def sender_override(
     }
     for action, (status, rule, reason) in SENDER_OUTCOMES.items():
         if action in found:
-            return Decision(status, rule, reason.format(sender=found[action]))
+            return Decision(status, rule, _(reason) % {"sender": found[action]})
     return None
 
 
@@ -183,7 +197,8 @@ def posting_policy(mailing_list: MailingList, msg: EmailMessage, mail_from: str)
         return Decision(
             ListMessage.HELD,
             "moderated",
-            f"Every post to {mailing_list.address} is held for a moderator.",
+            _("Every post to %(address)s is held for a moderator.")
+            % {"address": mailing_list.address},
         )
     if policy == MailingList.MEMBERS:
         candidates = from_addresses(msg)
@@ -194,12 +209,14 @@ def posting_policy(mailing_list: MailingList, msg: EmailMessage, mail_from: str)
         return Decision(
             ListMessage.HELD,
             "non-member",
-            f"{shown} is not a member of {mailing_list.address}; held for a moderator.",
+            _("%(sender)s is not a member of %(address)s; held for a moderator.")
+            % {"sender": shown, "address": mailing_list.address},
         )
     return Decision(
         ListMessage.HELD,
         "not-on-accept-list",
-        f"{shown} is not allowed to post to {mailing_list.address}; held for a moderator.",
+        _("%(sender)s is not allowed to post to %(address)s; held for a moderator.")
+        % {"sender": shown, "address": mailing_list.address},
     )
 
 
@@ -227,7 +244,9 @@ def suspicious_header(
                 return Decision(
                     ListMessage.HELD,
                     "suspicious-header",
-                    f"The {name} header matches {pattern.pattern!r}.",
+                    # Translators: header is a mail header's name, pattern what it matched.
+                    _("The %(header)s header matches %(pattern)s.")
+                    % {"header": name, "pattern": repr(pattern.pattern)},
                 )
     return None
 
@@ -244,7 +263,8 @@ def attachment_type(
     return Decision(
         ListMessage.HELD,
         "attachment-type",
-        f"The post carries an attachment of a refused type: {', '.join(sorted(set(found)))}.",
+        _("The post carries an attachment of a refused type: %(types)s.")
+        % {"types": ", ".join(sorted(set(found)))},
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hmac
 
+from django.utils.translation import gettext
+
 from tidings.lib.tokens import BadToken, make_token, read_token, short_mac
 
 CONFIRM = "lists.confirm"
@@ -23,7 +25,7 @@ def read_confirm_token(token: str) -> int:
     """Return the request id in a confirmation code, or raise BadToken."""
     ident, _, mac = token.lower().partition(".")
     if not ident.isdigit() or not hmac.compare_digest(mac, short_mac(CONFIRM, ident, 16)):
-        raise BadToken("This link is not valid.")
+        raise BadToken(gettext("This link is not valid."))
     return int(ident)
 
 
@@ -35,5 +37,5 @@ def member_token(list_id: int, address: str) -> str:
 def read_member_token(token: str) -> tuple[int, str]:
     value = read_token(MEMBER, token, MEMBER_MAX_AGE)
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)):
-        raise BadToken("This link is not valid.")
+        raise BadToken(gettext("This link is not valid."))
     return value[0], str(value[1])
