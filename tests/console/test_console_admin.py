@@ -32,6 +32,7 @@ def settings_form(account: Account, **changes: object) -> dict[str, object]:
         "name": account.name,
         "postal_address": account.postal_address,
         "time_zone": account.time_zone,
+        "language": account.language,
         "sender_name": account.sender_name,
         "sender_address": account.sender_address,
         "header_template": account.header_template,
@@ -43,10 +44,12 @@ def settings_form(account: Account, **changes: object) -> dict[str, object]:
 
 
 def test_admin_changes_the_account_settings(admin, account) -> None:  # type: ignore[no-untyped-def]
-    response = admin.post(url("settings"), settings_form(account, time_zone="Africa/Nairobi"))
+    changes = settings_form(account, time_zone="Africa/Nairobi", language="sw")
+    response = admin.post(url("settings"), changes)
     assert response.status_code == 302
     account.refresh_from_db()
     assert account.time_zone == "Africa/Nairobi"
+    assert account.language == "sw"
 
 
 def test_settings_refuse_an_unknown_time_zone(admin, account) -> None:  # type: ignore[no-untyped-def]

@@ -43,6 +43,11 @@ def test_a_catalog_translates_everything_and_keeps_the_placeholders(po: Path) ->
                 assert all(marker in s for s in strings), (message.id, marker)
 
 
+def read_mo(path: Path) -> gettext.GNUTranslations:
+    with path.open("rb") as compiled:
+        return gettext.GNUTranslations(compiled)
+
+
 def test_catalogs_are_compiled_when_they_change_and_only_then(tmp_path: Path) -> None:
     source = tmp_path / "source"
     shutil.copytree(SOURCE, source)
@@ -51,13 +56,12 @@ def test_catalogs_are_compiled_when_they_change_and_only_then(tmp_path: Path) ->
         po.parent.parent.name for po in CATALOGS
     )
     assert compile_catalogs(source, target) == []
-    spanish = gettext.translation("django", str(target), languages=["es"])
-    assert spanish.gettext("Unsubscribe") not in ("", "Unsubscribe")
+    mo = target / "es" / "LC_MESSAGES" / "django.mo"
+    assert read_mo(mo).gettext("Unsubscribe") not in ("", "Unsubscribe")
     po = source / "es" / "LC_MESSAGES" / "django.po"
     po.write_bytes(po.read_bytes() + b'\nmsgid "A new message"\nmsgstr "Un mensaje nuevo"\n')
     assert compile_catalogs(source, target) == ["es"]
-    spanish = gettext.translation("django", str(target), languages=["es"])
-    assert spanish.gettext("A new message") == "Un mensaje nuevo"
+    assert read_mo(mo).gettext("A new message") == "Un mensaje nuevo"
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext extracts the messages")

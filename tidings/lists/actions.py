@@ -16,6 +16,7 @@ from tidings.lib.mail import normalize
 from tidings.lists import dmarc
 from tidings.lists.membership import add_member
 from tidings.lists.models import ListMessage, ListSender, MailingList
+from tidings.lists.notices import speaking_to
 from tidings.lists.poster import tell_approved, wants_no_reply
 from tidings.lists.relay import relay
 
@@ -115,6 +116,12 @@ def approve_post(
 
 
 def rejection_notice(record: ListMessage, reason: str) -> EmailMessage:
+    mailing_list = record.mailing_list
+    with speaking_to(mailing_list, record.sender):
+        return _rejection_notice(record, reason)
+
+
+def _rejection_notice(record: ListMessage, reason: str) -> EmailMessage:
     mailing_list = record.mailing_list
     context = {"mailing_list": mailing_list, "subject": record.subject, "reason": reason}
     return notice(

@@ -28,6 +28,12 @@ def language_of(mailing_list: MailingList, address: str) -> str:
     return found or ""
 
 
+def speaking_to(mailing_list: MailingList, address: str) -> translation.override:
+    """Write what follows in the language of this address on the list (a member's own, else
+    the list's account's)."""
+    return translation.override(for_mail(language_of(mailing_list, address), mailing_list.language))
+
+
 def list_notice(
     mailing_list: MailingList,
     to: str,

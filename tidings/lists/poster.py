@@ -15,6 +15,7 @@ from tidings.delivery.notices import notice
 from tidings.inbound.router import parse
 from tidings.lists.authenticity import Authentication
 from tidings.lists.models import ListMessage, MailingList
+from tidings.lists.notices import speaking_to
 from tidings.subscribers.actions import allow
 
 POSTER_NOTICES_PER_DAY = 10
@@ -86,14 +87,19 @@ def tell_held(record: ListMessage, authentication: Authentication | None) -> boo
     if not allow(key, POSTER_NOTICES_PER_DAY, 86400):
         return False
     mailing_list = record.mailing_list
-    _send(
-        mailing_list,
-        record.sender,
-        _("Your post to %(address)s is waiting for a moderator: %(subject)s")
-        % {"address": mailing_list.address, "subject": record.subject},
-        "lists/email/poster_held_body.txt",
-        {"subject": record.subject, "why": plain_reason(record), "days": settings.LIST_HOLD_DAYS},
-    )
+    with speaking_to(mailing_list, record.sender):
+        _send(
+            mailing_list,
+            record.sender,
+            _("Your post to %(address)s is waiting for a moderator: %(subject)s")
+            % {"address": mailing_list.address, "subject": record.subject},
+            "lists/email/poster_held_body.txt",
+            {
+                "subject": record.subject,
+                "why": plain_reason(record),
+                "days": settings.LIST_HOLD_DAYS,
+            },
+        )
     return True
 
 
@@ -102,11 +108,12 @@ def tell_approved(record: ListMessage) -> None:
     if wants_no_reply(record):
         return
     mailing_list = record.mailing_list
-    _send(
-        mailing_list,
-        record.sender,
-        _("Your post to %(address)s was approved: %(subject)s")
-        % {"address": mailing_list.address, "subject": record.subject},
-        "lists/email/poster_approved_body.txt",
-        {"subject": record.subject},
-    )
+    with speaking_to(mailing_list, record.sender):
+        _send(
+            mailing_list,
+            record.sender,
+            _("Your post to %(address)s was approved: %(subject)s")
+            % {"address": mailing_list.address, "subject": record.subject},
+            "lists/email/poster_approved_body.txt",
+            {"subject": record.subject},
+        )

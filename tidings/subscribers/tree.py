@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from tidings.accounts.models import Account
 from tidings.topics.models import Category, Topic
 
@@ -32,7 +34,7 @@ def topic_tree(account: Account) -> list[Node]:
     for c in categories:
         parent = nodes.get(c.parent_id) if c.parent_id else None
         (parent.children if parent else roots).append(nodes[c.pk])
-    loose = Node("Other topics", "other")
+    loose = Node(gettext("Other topics"), "other")
     for topic in topics:
         placed = [nodes[c.pk] for c in topic.categories.all() if c.pk in nodes]
         for node in placed or [loose]:
