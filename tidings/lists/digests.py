@@ -10,11 +10,13 @@ from email.message import EmailMessage, MIMEPart
 from email.policy import default
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from tidings.delivery.models import Delivery, Send
 from tidings.delivery.notices import stamped
 from tidings.lib.html import html_to_text
+from tidings.lib.languages import for_mail
 from tidings.lib.mail import POLICY
 from tidings.lists.models import MailingList, Member
 from tidings.lists.relay import archive_url, list_headers
@@ -26,15 +28,20 @@ def digest_message(mailing_list: MailingList, posts: list[bytes], now: datetime)
     """Return one digest: a table of contents, then every post as a message/rfc822 part."""
     parsed = [message_from_bytes(raw, policy=default) for raw in posts]
     day = timezone.localtime(now, mailing_list.tz).date().isoformat()
-    outer = digest_envelope(
-        mailing_list, f"{mailing_list.label} digest, {day}: {len(posts)} messages", now
+    values = {"label": mailing_list.label, "day": day, "count": len(posts)}
+    subject = ngettext(
+        "%(label)s digest, %(day)s: %(count)d message",
+        "%(label)s digest, %(day)s: %(count)d messages",
+        len(posts),
     )
+    outer = digest_envelope(mailing_list, subject % values, now)
     outer["MIME-Version"] = "1.0"
     outer.make_mixed()
-    lines = [f"{mailing_list.label} digest, {day}", "", "Today's topics:", ""]
+    title = gettext("%(label)s digest, %(day)s") % values
+    lines = [title, "", gettext("Today's topics:"), ""]
     for n, msg in enumerate(parsed, start=1):
         author = msg.get("X-Original-From") or msg.get("From", "")
-        lines.append(f"{n}. {msg.get('Subject', '(no subject)')} ({author})")
+        lines.append(f"{n}. {msg.get('Subject', gettext('(no subject)'))} ({author})")
     toc = MIMEPart(policy=POLICY)
     toc.set_content("\n".join(lines) + "\n")
     outer.attach(toc)  # type: ignore[arg-type]
@@ -95,12 +102,13 @@ def plain_digest_message(
     """Return one RFC 1153 digest: one text/plain message, the posts one after another."""
     parsed = [message_from_bytes(raw, policy=default) for raw in posts]
     day = timezone.localtime(now, mailing_list.tz).date().isoformat()
-    title = f"{mailing_list.label} Digest"
+    # Translators: the title of a plain-text list digest (RFC 1153), e.g. "Wanabidii Digest".
+    title = gettext("%(label)s Digest") % {"label": mailing_list.label}
     msg = digest_envelope(mailing_list, f"{title}, {day}", now)
-    lines = [f"{title}, {day}", "", "Today's Topics:", ""]
+    lines = [f"{title}, {day}", "", gettext("Today's Topics:"), ""]
     for n, post in enumerate(parsed, start=1):
         author = post.get("X-Original-From") or post.get("From", "")
-        lines.append(f"   {n}. {post.get('Subject', '(no subject)')} ({author})")
+        lines.append(f"   {n}. {post.get('Subject', gettext('(no subject)'))} ({author})")
     lines += ["", SEPARATOR, ""]
     for n, post in enumerate(parsed, start=1):
         for name in ("Date", "From", "Subject", "Message-ID"):
@@ -113,14 +121,18 @@ def plain_digest_message(
             line + " " if line == BETWEEN else line for line in _text_of(post).split("\n")
         )
         lines += ["", body, "", BETWEEN if n < len(parsed) else "", ""]
-    ending = f"End of {title}, {day}"
+    ending = gettext("End of %(title)s, %(day)s") % {"title": title, "day": day}
     lines += [BETWEEN, "", ending, "*" * len(ending), ""]
     msg.set_content("\n".join(lines), cte="quoted-printable")
     return msg
 
 
 def _queue_digest_members(
-    send: Send, mailing_list: MailingList, message_id: str, mode: str = Member.DIGEST
+    send: Send,
+    mailing_list: MailingList,
+    message_id: str,
+    mode: str = Member.DIGEST,
+    languages: list[str] | None = None,
 ) -> int:
     delivery = Delivery._meta.db_table
     member = Member._meta.db_table
@@ -131,8 +143,12 @@ def _queue_digest_members(
         FROM {member} m
         WHERE m.mailing_list_id = %s AND m.delivery_mode = %s AND m.disabled_by_bounces = %s
     """  # noqa: S608 - table names come from models, values are parameters
+    params: list[object] = [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, mode, False]
+    if languages is not None:
+        sql += f" AND m.language IN ({', '.join(['%s'] * len(languages))})"
+        params += languages
     with connection.cursor() as cursor:
-        cursor.execute(sql, [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, mode, False])
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 
@@ -163,18 +179,25 @@ def send_digest(mailing_list: MailingList, now: datetime | None = None) -> Send 
             (Member.DIGEST, digest_message),
             (Member.PLAIN_DIGEST, plain_digest_message),
         ):
-            if not Member.objects.filter(mailing_list=mailing_list, delivery_mode=mode).exists():
-                continue
-            msg = build(mailing_list, posts, now)
-            send = Send.objects.create(
-                kind=Send.NOTICE,
-                mailing_list=mailing_list,
-                account=mailing_list.account,
-                message=msg.as_bytes(policy=POLICY),
-                mail_from=mailing_list.bounces_address,
-            )
-            _queue_digest_members(send, mailing_list, str(msg["Message-ID"]), mode)
-            first = first or send
+            # One digest per language its members read (a member who chose none: the list's).
+            chosen = Member.objects.filter(mailing_list=mailing_list, delivery_mode=mode)
+            by_language: dict[str, list[str]] = {}
+            for stored in chosen.values_list("language", flat=True).distinct():
+                spoken = for_mail(stored, mailing_list.language)
+                by_language.setdefault(spoken, []).append(stored)
+            for spoken, stored_values in sorted(by_language.items()):
+                with translation.override(spoken):
+                    msg = build(mailing_list, posts, now)
+                send = Send.objects.create(
+                    kind=Send.NOTICE,
+                    mailing_list=mailing_list,
+                    account=mailing_list.account,
+                    message=msg.as_bytes(policy=POLICY),
+                    mail_from=mailing_list.bounces_address,
+                )
+                message_id = str(msg["Message-ID"])
+                _queue_digest_members(send, mailing_list, message_id, mode, stored_values)
+                first = first or send
     return first
 
 
