@@ -19,11 +19,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.access import account_view, has_role
 from tidings.accounts.models import Account, Membership
+from tidings.lib.languages import for_mail
 from tidings.lib.spreadsheet import SafeWriter
 from tidings.subscribers import actions, import_jobs, network
 from tidings.subscribers.forms import (
@@ -347,9 +348,11 @@ def embed(request: HttpRequest, account: Account) -> HttpResponse:
         return redirect("subscribers_console:embed", account.code)
     topics = list(Topic.objects.filter(account=account, listed=True).order_by("name", "pk"))
     action = settings.BASE_URL + reverse("subscribers:embed", args=[account.code])
-    snippet = render_to_string(
-        "subscribers/embed_snippet.html", {"account": account, "topics": topics, "action": action}
-    )
+    with translation.override(for_mail(account.language)):  # the agency's pages' language
+        snippet = render_to_string(
+            "subscribers/embed_snippet.html",
+            {"account": account, "topics": topics, "action": action},
+        )
     opt_in = actions.settings_for(account).double_opt_in
     context = {
         "account": account,

@@ -88,6 +88,8 @@ def take_offer(token: str) -> tuple[Subscriber, Topic, str]:
         if other.status == Subscriber.CONFIRMED:
             actions.subscribe(topic.account, other.email, [topic])
             return subscriber, topic, "subscribed"
+        if subscriber.language and not other.language:
+            actions.set_language(other, subscriber.language)  # the language they chose already
         sent = actions.send_confirmation(other, [topic])
     return subscriber, topic, "confirmation sent" if sent else "confirmation sent recently"
 
