@@ -42,9 +42,13 @@ def test_a_manager_changes_topics_delivery_and_state_and_a_viewer_may_not(
     client.force_login(victor)
     assert client.post(url, {"delivery_mode": "daily", "status": "confirmed"}).status_code == 404
     client.force_login(alice)
-    client.post(url, {"topics": [], "delivery_mode": "weekly", "status": "confirmed"})
+    changes = {"topics": [], "delivery_mode": "weekly", "language": "sw", "status": "confirmed"}
+    client.post(url, changes)
     bob.refresh_from_db()
-    assert (bob.delivery_mode, bob.subscriptions.count()) == ("weekly", 0)
+    assert (bob.delivery_mode, bob.subscriptions.count(), bob.language) == ("weekly", 0, "sw")
+    # The console stays in English for a Spanish browser (its words are not translated).
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Kiswahili" in page and "Weekly digest" in page and '<html lang="en"' in page
     client.post(url, {"topics": [topic.pk], "delivery_mode": "weekly", "status": "unsubscribed"})
     bob.refresh_from_db()
     assert bob.status == Subscriber.UNSUBSCRIBED

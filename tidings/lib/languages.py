@@ -108,14 +108,26 @@ def speak_for(request: HttpRequest, *, own: str = "", account: str = "") -> str:
     return language
 
 
+# Staff pages (the console, the API, Django's admin) are in English whatever the browser says:
+# their words are not translated, and Django's own catalogs would mix languages on one page.
+STAFF_PATHS = ("/console/", "/api/", "/admin/")
+
+
 class Language:
-    """Middleware: each request in the language it asks for (or the default one), every
-    response marked as varying with Accept-Language."""
+    """Middleware: each public request in the language it asks for (or the default one), every
+    response marked as varying with Accept-Language; staff pages in the default language."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(STAFF_PATHS):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+            try:
+                return self.get_response(request)
+            finally:
+                translation.deactivate()
         language = requested(request.META) or settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language

@@ -109,6 +109,7 @@ def subscriber_detail(request: HttpRequest, account: Account, pk: int) -> HttpRe
     initial = {
         "topics": topics,
         "delivery_mode": subscriber.delivery_mode,
+        "language": subscriber.language,
         "status": subscriber.status
         if subscriber.status == Subscriber.UNSUBSCRIBED
         else Subscriber.CONFIRMED,
@@ -128,6 +129,7 @@ def subscriber_detail(request: HttpRequest, account: Account, pk: int) -> HttpRe
                         status=Subscriber.CONFIRMED, confirmed_at=timezone.now()
                     )
                 actions.set_delivery_mode(subscriber, data["delivery_mode"])
+            actions.set_language(subscriber, data["language"])
             messages.success(request, f"{subscriber.email} is saved.")
             return redirect("subscribers_console:detail", account.code, subscriber.pk)
     bounces = list(

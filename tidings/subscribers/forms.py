@@ -184,6 +184,11 @@ class EditSubscriberForm(forms.Form):
         queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
     )
     delivery_mode = forms.ChoiceField(label="Delivery", choices=Subscriber.DELIVERY_MODES)
+    language = forms.ChoiceField(
+        label="Language of its mail",
+        choices=[("", "The account's"), *settings.LANGUAGES],
+        required=False,
+    )
     status = forms.ChoiceField(
         label="State",
         choices=[(Subscriber.CONFIRMED, "confirmed"), (Subscriber.UNSUBSCRIBED, "unsubscribed")],
