@@ -91,6 +91,11 @@ class BulletinForm(forms.Form):
 
 
 class AccountSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES,
+        help_text="Public pages and subscriber mail, unless the reader chose another.",
+    )
+
     class Meta:
         model = Account
         fields = [
@@ -108,7 +113,6 @@ class AccountSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "logo",
         ]
         widgets = {
-            "language": forms.Select(choices=settings.LANGUAGES),
             "brand_color": forms.TextInput(
                 attrs={"pattern": "#[0-9a-fA-F]{6}", "placeholder": "#0b4f9c", "size": 8}
             ),
