@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from email import message_from_bytes
 from email.policy import default
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -172,3 +174,18 @@ def test_an_accounts_language_is_its_subscribers_default(account: Account, topic
     assert confirmation["Subject"] == said(
         "sw", "Confirm your subscription to %(name)s", name=account.name
     )
+
+
+def test_the_command_line_sets_an_accounts_and_a_subscribers_language(db: None) -> None:
+    call_command("create_account", "--code", "CITY", "--name", "City", "--language", "sw",
+                 "--sender-address", "news@tidings.localhost", stdout=StringIO())  # fmt: skip
+    city = Account.objects.get(code="CITY")
+    assert city.language == "sw"
+    call_command("create_topic", "--account", "CITY", "--name", "Roads", "--code", "CITY_1",
+                 stdout=StringIO())  # fmt: skip
+    call_command("add_subscriber", "--account", "CITY", "--topic", "CITY_1", "--language", "es",
+                 "a@example.org", stdout=StringIO())  # fmt: skip
+    assert Subscriber.objects.get(account=city, email="a@example.org").language == "es"
+    with pytest.raises(CommandError):
+        call_command("add_subscriber", "--account", "CITY", "--topic", "CITY_1",
+                     "--language", "xx", "b@example.org", stdout=StringIO())  # fmt: skip

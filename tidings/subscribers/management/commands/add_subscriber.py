@@ -10,7 +10,7 @@ from tidings.lib.commands import (
     get_or_error,
     output,
 )
-from tidings.subscribers.actions import subscribe
+from tidings.subscribers.actions import set_language, subscribe
 from tidings.topics.models import Topic
 
 
@@ -24,6 +24,9 @@ class Command(TidingsCommand):
             "--topic", required=True, action="append", help="topic code (repeatable)"
         )
         parser.add_argument("--pending", action="store_true", help="Leave them unconfirmed.")
+        parser.add_argument(
+            "--language", default="", help="Of their mail: en, es or sw (default: the account's)"
+        )
         add_json_flag(parser)
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
@@ -35,6 +38,8 @@ class Command(TidingsCommand):
             for email in options["emails"]:
                 try:
                     subscriber = subscribe(account, email, topics, confirmed=not options["pending"])
+                    if options["language"]:
+                        set_language(subscriber, options["language"])
                 except ValidationError as exc:
                     error = as_command_error(exc)
                     raise CommandError(
