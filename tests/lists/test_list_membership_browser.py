@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.paths import ARTIFACTS
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
@@ -28,7 +29,12 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_visitor_joins_and_leaves_from_the_lists_pages(page, live_server, settings, wanabidii):  # type: ignore[no-untyped-def]
     with tidings_smtpd(settings):
-        page.goto(f"{live_server.url}/lists/wanabidii/join/")
+        # From the home page to the list's page, and its Join button.
+        page.goto(f"{live_server.url}/")
+        page.get_by_role("link", name=wanabidii.display_name or wanabidii.name).first.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(wanabidii.label)
+        page.get_by_role("link", name=f"Join {wanabidii.label}").click()
+        expect(page).to_have_url(f"{live_server.url}/lists/wanabidii/join/")
         shot(page, "1-join")
         page.fill("#id_email", ADDRESS)
         page.select_option("#id_delivery_mode", "digest")

@@ -143,7 +143,14 @@ def _queue_digest_members(
         FROM {member} m
         WHERE m.mailing_list_id = %s AND m.delivery_mode = %s AND m.disabled_by_bounces = %s
     """  # noqa: S608 - table names come from models, values are parameters
-    params: list[object] = [send.pk, Delivery.QUEUED, message_id, mailing_list.pk, mode, False]
+    params: list[int | str | bool] = [
+        send.pk,
+        Delivery.QUEUED,
+        message_id,
+        mailing_list.pk,
+        mode,
+        False,
+    ]
     if languages is not None:
         sql += f" AND m.language IN ({', '.join(['%s'] * len(languages))})"
         params += languages
