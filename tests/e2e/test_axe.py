@@ -56,7 +56,10 @@ def test_no_serious_or_critical_violation(live_server, settings, account, topic,
     public = ["/lists/wanabidii/", permalink.group(1), f"/subscriptions/{account.code}/",
               f"/bulletins/{bulletin.pk}/", f"/bulletins/{account.code}/{topic.code}/",
               "/lists/wanabidii/about/", "/lists/wanabidii/join/", "/lists/wanabidii/2015/",
-              f"/texts/{account.code}/"]  # fmt: skip
+              f"/texts/{account.code}/",
+              # The same pages in the other languages (lang, names, lengths).
+              f"/subscriptions/{account.code}/?lang=es", "/lists/wanabidii/?lang=sw",
+              f"/bulletins/{bulletin.pk}/?lang=sw"]  # fmt: skip
     base = f"/console/{account.code}"
     console = [f"{base}/", f"{base}/bulletins/", f"{base}/bulletins/{bulletin.pk}/",
                f"{base}/bulletins/new/", f"{base}/settings/", f"{base}/texts/",
