@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.paths import ARTIFACTS
+from tests.browser import screenshot
 from tidings.accounts.models import Account
 
 
@@ -22,8 +22,7 @@ def test_an_admin_creates_uses_and_revokes_a_token(
     page.select_option("#id_role", "author")
     page.click("text=Create token")
     secret = page.inner_text("#new-secret").strip()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "api-tokens-created.png"), full_page=True)
+    screenshot(page, "api-tokens-created.png")
 
     headers = {"Authorization": f"Bearer {secret}"}
     answer = requests.get(f"{live_server.url}/api/v1/account", headers=headers, timeout=10)
@@ -34,6 +33,6 @@ def test_an_admin_creates_uses_and_revokes_a_token(
     page.click("button:has-text('Revoke website CMS')")  # it asked first
     expect(page.locator("table")).to_contain_text("revoked")
     assert secret not in page.content()
-    page.screenshot(path=str(ARTIFACTS / "api-tokens-revoked.png"), full_page=True)
+    screenshot(page, "api-tokens-revoked.png")
     answer = requests.get(f"{live_server.url}/api/v1/account", headers=headers, timeout=10)
     assert answer.status_code == 401

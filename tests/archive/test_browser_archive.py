@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.archive.test_archive import press_release
-from tests.paths import ARTIFACTS
+from tests.browser import screenshot
 from tidings.archive.actions import archive_post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ def test_it_lets_a_reader_comment_on_a_post(page, live_server, wanabidii):  # ty
     page.get_by_label("Email").fill("juma@example.org")
     page.get_by_label("Comment").fill("Asante sana.")
     page.get_by_role("button", name="Publish").click()
-    page.screenshot(path=str(ARTIFACTS / "archive-post-with-comment.png"), full_page=True)
+    screenshot(page, "archive-post-with-comment.png")
     expect(page.get_by_text("Asante sana.")).to_be_visible()
     assert "juma@example.org" not in page.content()
 
@@ -55,7 +55,7 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     page.get_by_role("link", name="Re: Water rationing").click()
     page.get_by_role("link", name="View the thread (2 messages)").click()
     expect(page.get_by_role("heading", name="Thread: Water rationing")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "archive-thread.png"), full_page=True)
+    screenshot(page, "archive-thread.png")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download this thread as mbox").click()
@@ -66,7 +66,7 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     page.get_by_label("Search this archive").fill("rationing")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("2 results for")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "archive-search.png"), full_page=True)
+    screenshot(page, "archive-search.png")
 
     page.get_by_role("link", name="Water rationing").first.click()
     page.get_by_label("Name").fill("Juma")
@@ -82,7 +82,7 @@ def test_it_walks_the_archive_and_moderates_a_comment(page, live_server, wanabid
     page.get_by_label("Username").fill("carol")
     page.get_by_label("Password").fill("moderator-pass")
     page.get_by_role("button", name="Log in").click()
-    page.screenshot(path=str(ARTIFACTS / "archive-moderation.png"), full_page=True)
+    screenshot(page, "archive-moderation.png")
     page.get_by_role("button", name="Approve the comment by Juma").click()
     expect(page.get_by_text("Published the comment by Juma.")).to_be_visible()
 
@@ -109,11 +109,11 @@ def test_it_walks_a_topics_archive_and_searches_the_account(page, live_server, a
     expect(page.get_by_role("heading", name="Climate Remarks")).to_be_visible()
     page.get_by_role("link", name="Newer Post").click()
     expect(page.get_by_role("heading", name="Migration Talks")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "bulletin-web-copy.png"), full_page=True)
+    screenshot(page, "bulletin-web-copy.png")
     page.get_by_role("link", name="Home").click()
     page.get_by_label("Search U.S. Department of State").fill("climate")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("1 result for")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "account-search.png"), full_page=True)
+    screenshot(page, "account-search.png")
     page.get_by_role("link", name="Climate Remarks").click()
     expect(page.get_by_role("heading", name="Climate Remarks")).to_be_visible()

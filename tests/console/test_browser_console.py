@@ -10,7 +10,7 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from tests.paths import ARTIFACTS
+from tests.browser import screenshot
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.bulletins.models import Bulletin
@@ -22,8 +22,7 @@ BODY = "The United States and Cuba held the **latest round** of Migration Talks 
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
+    screenshot(page, f"console-{name}.png")
 
 
 def test_a_publisher_composes_tests_schedules_and_sends(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from tests.archive.test_archive import press_release
 from tests.archive.test_archive_threads import mail
 from tests.archive.test_bulletin_web_copy import bulletin
-from tests.paths import ARTIFACTS
+from tests.browser import screenshot
 from tidings.accounts.models import Account
 from tidings.archive.actions import add_comment, archive_post
 from tidings.lists.models import MailingList
@@ -147,7 +147,7 @@ def test_keyboard_focus_is_visible(page, pages: dict[str, str]) -> None:  # type
         assert seen >= 3, name
     page.goto(pages["post"])
     page.keyboard.press("Tab")
-    page.screenshot(path=str(ARTIFACTS / "wcag-skip-link-focused.png"))
+    screenshot(page, "wcag-skip-link-focused.png", full_page=False)
 
 
 def test_text_contrast_is_at_least_4_5_to_1(page, pages: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -177,4 +177,4 @@ def test_the_default_themes_colours_pass(page, pages: dict[str, str]) -> None:  
     assert contrast(link, background) >= 4.5
     assert contrast(muted, background) >= 4.5
     assert contrast(button[0], button[1]) >= 4.5
-    page.screenshot(path=str(ARTIFACTS / "wcag-search.png"), full_page=True)
+    screenshot(page, "wcag-search.png")

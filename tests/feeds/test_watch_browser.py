@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import screenshot
 from tests.feeds.test_watch_server import SNAPSHOTS, FeedServer, running_server
-from tests.paths import ARTIFACTS
 from tidings.accounts.models import Membership
 from tidings.bulletins.models import Bulletin
 
@@ -22,7 +22,7 @@ def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedServer]:
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(ARTIFACTS / f"feeds-{name}.png"), full_page=True)
+    screenshot(page, f"feeds-{name}.png")
 
 
 def test_a_topic_admin_watches_a_feed_and_publishes_its_draft(

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.paths import ARTIFACTS
+from tests.browser import screenshot
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.lists.models import Member
@@ -23,8 +23,7 @@ def confirm_url(index: int) -> str:
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"list-membership-{name}.png"), full_page=True)
+    screenshot(page, f"list-membership-{name}.png")
 
 
 def test_a_visitor_joins_and_leaves_from_the_lists_pages(page, live_server, settings, wanabidii):  # type: ignore[no-untyped-def]

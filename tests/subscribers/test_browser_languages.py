@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.paths import ARTIFACTS
+from tests.browser import screenshot
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tests.smtp_helpers import deliver_in_thread as deliver
 from tests.subscribers.test_languages import said
@@ -42,7 +42,7 @@ def test_a_reader_subscribes_in_spanish_and_gets_spanish_mail(
         spanish.get_by_label(said("es", "Email address"), exact=True).fill(ADDRESS)
         spanish.get_by_label("Press Releases").check()
         expect(spanish.get_by_label(said("es", "Language of your emails"))).to_have_value("es")
-        spanish.screenshot(path=str(ARTIFACTS / "languages-1-form-es.png"), full_page=True)
+        screenshot(spanish, "languages-1-form-es.png")
         spanish.get_by_role("button", name=said("es", "Subscribe"), exact=True).click()
         expect(spanish.get_by_role("heading", name=said("es", "Check your email"))).to_be_visible()
 
@@ -74,7 +74,7 @@ def test_a_reader_subscribes_in_spanish_and_gets_spanish_mail(
         spanish.get_by_label("English").check()
         spanish.get_by_role("button", name=said("es", "Save language")).click()
         expect(spanish.get_by_role("heading", name="Language")).to_be_visible()
-        spanish.screenshot(path=str(ARTIFACTS / "languages-2-preferences-en.png"), full_page=True)
+        screenshot(spanish, "languages-2-preferences-en.png")
         assert Subscriber.objects.get(email=ADDRESS).language == "en"
     context.close()
 

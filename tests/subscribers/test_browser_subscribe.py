@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import screenshot
 from tests.conftest import _console_user
-from tests.paths import ARTIFACTS
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tests.smtp_helpers import deliver_in_thread as deliver
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
@@ -27,16 +27,7 @@ def link(text: str, label: str) -> str:
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Keep a picture of the step (an artifact, not a check): Chromium under load sometimes
-    answers "Unable to capture screenshot" once; the next try works."""
-    from playwright.sync_api import Error
-
-    path = str(ARTIFACTS / f"subscribe-{name}.png")
-    try:
-        page.screenshot(path=path, full_page=True)
-    except Error:
-        page.wait_for_timeout(500)
-        page.screenshot(path=path, full_page=True)
+    screenshot(page, f"subscribe-{name}.png")
 
 
 def test_it_takes_a_subscriber_from_the_form_to_unsubscribed(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.paths import ARTIFACTS
+from tests.browser import screenshot
 from tests.smtp_helpers import sink_server
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.delivery.models import Delivery
@@ -45,5 +45,4 @@ def test_it_shows_the_report_from_the_console_menu(sent, victor, page, live_serv
     assert page.locator("#opens").inner_text() == "1"
     assert page.locator("#engagement").inner_text() == "100 %"
     assert page.locator("figure svg").count() == 2
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "tracking-report.png"), full_page=True)
+    screenshot(page, "tracking-report.png")
