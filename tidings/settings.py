@@ -174,6 +174,8 @@ LANGUAGE_CODE = "en"
 # into the data dir when a process starts (tidings.lib.languages.compile_catalogs).
 LANGUAGES = [("en", "English"), ("es", "Español"), ("sw", "Kiswahili")]
 LOCALE_PATHS = [DATA_DIR / "locale"]
+# Date formats of the languages Django has none for (tidings/formats/<code>/formats.py).
+FORMAT_MODULE_PATH = ["tidings.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

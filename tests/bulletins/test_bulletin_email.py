@@ -40,6 +40,9 @@ def render(bulletin, topic, bob):  # type: ignore[no-untyped-def]
 
 def test_it_formats_the_publication_time_in_the_account_zone(bulletin):  # type: ignore[no-untyped-def]
     assert format_published(bulletin) == "12/01/2015 12:38 PM EST"
+    # As each language writes dates (Swahili's formats are Tidings' own: Django has none).
+    assert format_published(bulletin, "es") == "1 de diciembre de 2015 a las 12:38 EST"
+    assert format_published(bulletin, "sw") == "1 Disemba 2015, 12:38 EST"
 
 
 def test_it_builds_a_multipart_alternative_with_list_headers(bulletin, topic, bob):  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from tests.smtp_helpers import sink_server
 from tests.subscribers.test_subscribe import confirm_link, path_of, queued_to
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.bulletins.email import format_published
 from tidings.delivery.worker import process_chunk
 from tidings.lib import languages, pagecache
 from tidings.lib.tokens import sign_id
@@ -160,6 +161,9 @@ def test_a_bulletin_goes_to_each_subscriber_in_their_language(
     assert said("es", "Unsubscribe") in got["ana@example.org"]
     assert said("sw", "Unsubscribe") in got["juma@example.org"]
     assert "Unsubscribe:" in got["bob@example.org"]
+    bulletin.refresh_from_db()
+    assert format_published(bulletin, "es") in got["ana@example.org"]
+    assert format_published(bulletin, "en") in got["bob@example.org"]
     # The account's default header is translated too; its own words would not be.
     assert "Body text." in got["ana@example.org"]
     assert "You are subscribed to" not in got["ana@example.org"]

@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from tidings.accounts.models import Account
+from tidings.bulletins.email import format_published
 from tidings.bulletins.models import Bulletin
 from tidings.delivery.actions import send_message
 from tidings.lib.html import html_to_text, markdown_to_html
+from tidings.lib.languages import for_mail
 from tidings.subscribers.actions import is_suppressed, settings_for
 from tidings.subscribers.addresses import unsubscribe_address
 from tidings.subscribers.links import subscriber_links
@@ -100,14 +102,13 @@ def send_digests(account: Account, mode: str, until: datetime) -> int:
 def digest_message(subscriber: Subscriber, mode: str, bulletins: list[Bulletin]):  # type: ignore[no-untyped-def]
     """Return the digest for one subscriber, with their own manage and unsubscribe links."""
     links = subscriber_links(subscriber.pk)
+    language = for_mail(subscriber.language, subscriber.account.language)
     items = [
         {
             "bulletin": b,
             "snippet": snippet(b),
             "url": web_copy_url(b),
-            "published": b.published_at.astimezone(subscriber.account.tz).strftime(  # type: ignore[union-attr]
-                "%m/%d/%Y %I:%M %p %Z"
-            ),
+            "published": format_published(b, language),
         }
         for b in bulletins
     ]

@@ -11,6 +11,7 @@ from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from tidings.accounts.brand import email_brand
@@ -36,10 +37,15 @@ TRACK_HTML = ("track", mime.QP_HTML)
 DEFAULTS = (DEFAULT_HEADER, DEFAULT_FOOTER)
 
 
-def format_published(bulletin: Bulletin) -> str:
-    """Return the publication time in the account's zone, like 12/01/2015 12:38 PM EST."""
+def format_published(bulletin: Bulletin, language: str = "en") -> str:
+    """Return the publication time in the account's zone, like 12/01/2015 12:38 PM EST (as
+    GovDelivery writes it), or as the language writes dates (1 de diciembre de 2015 a las
+    12:38 EST)."""
     when = (bulletin.published_at or timezone.now()).astimezone(bulletin.account.tz)
-    return when.strftime("%m/%d/%Y %I:%M %p %Z")
+    if language == "en":
+        return when.strftime("%m/%d/%Y %I:%M %p %Z")
+    with translation.override(language):
+        return f"{date_format(when, 'DATETIME_FORMAT')} {when.strftime('%Z')}"
 
 
 class BulletinRenderer:
@@ -55,7 +61,6 @@ class BulletinRenderer:
             self.body_html = markdown_to_html(bulletin.body)
             # The text part reads as text: no Markdown syntax, links as "text (address)".
             self.body_text = html_to_text(self.body_html, links=True)
-        self.published = format_published(bulletin)
         # When it is sent, never the (possibly back-dated) publication time, which the body
         # shows: spam filters punish a Date: in the past.
         self.date = format_datetime(timezone.now())
@@ -113,7 +118,7 @@ class BulletinRenderer:
             "language": translation.get_language(),
             "bulletin": self.bulletin,
             "topic": topic,
-            "published": self.published,
+            "published": format_published(self.bulletin, translation.get_language() or "en"),
             "body_text": self.body_text,
             "body_html": self.body_html,
             **links,
