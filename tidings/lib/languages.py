@@ -1,9 +1,10 @@
 """The languages Tidings speaks to subscribers, list members and readers, and which one a page or
 a mail is in.
 
-A public page is in the language the reader asked for with `?lang=xx` (the chooser's links),
-else the first of their browser's Accept-Language that Tidings has, else the account's default
-language (`speak_for`, called by views that know the account or the subscriber), else English.
+A public page is in the language the reader chose (`?lang=xx`, or the footer's chooser, kept in
+a cookie), else a subscriber's own on their pages, else the first of the browser's
+Accept-Language that Tidings has, else the account's default (`speak_for`, called by the views
+that know the account or the subscriber), else English. Staff pages stay in English.
 A mail goes in the recipient's own language (a subscriber's, a list member's), else their
 account's. The page cache keys pages by `requested` (what the request itself asks for), so
 readers of different languages never get each other's pages.
