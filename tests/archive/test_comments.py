@@ -197,3 +197,18 @@ def test_it_rejects_a_held_comment(staff_client: Client, post: Post) -> None:
     held.refresh_from_db()
     assert held.status == Comment.REJECTED
     assert "spammer" not in Client().get(post_url(post)).content.decode().lower()
+
+
+def test_a_comment_notice_speaks_the_members_language(post: Post) -> None:
+    from tests.subscribers.test_languages import said
+    from tidings.lists.membership import add_member
+
+    add_member(post.mailing_list, "Juma@Example.net", language="sw")  # any case
+    comment(post, "juma", notify=True)
+    comment(post, "third")
+    subjects = {address: msg["Subject"] for address, msg in notices()}
+    subject = post.subject
+    assert subjects["juma@example.net"] == said(
+        "sw", "New comment on: %(subject)s", subject=subject
+    )
+    assert subjects["usstatebpa@public.govdelivery.com"] == f"New comment on: {subject}"

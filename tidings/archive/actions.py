@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -411,9 +412,11 @@ def notify_readers(comment: Comment) -> None:
     recipients = notification_recipients(comment)
     # In each member's own language, else the list's account's.
     chose = dict(
-        Member.objects.filter(mailing_list=mailing_list, address__in=recipients)
+        Member.objects.filter(mailing_list=mailing_list)
+        .annotate(lower=Lower("address"))
+        .filter(lower__in=recipients)  # the recipients are lower-cased
         .exclude(language="")
-        .values_list("address", "language")
+        .values_list("lower", "language")
     )
     for address in recipients:
         with translation.override(for_mail(chose.get(address, ""), mailing_list.language)):

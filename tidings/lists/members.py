@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db.models.functions import Lower
+
+from tidings.lib.mail import normalize
 from tidings.lists.models import MailingList, Member
 
 MEMBERS_PER_PAGE = 50
@@ -22,3 +25,13 @@ def members_page(mailing_list: MailingList, query: str, after: str) -> tuple[lis
     more = len(page) > MEMBERS_PER_PAGE
     page = page[:MEMBERS_PER_PAGE]
     return page, page[-1].address if more else ""
+
+
+def find_member(mailing_list: MailingList, address: str) -> Member | None:
+    """Return the member with this address, whatever case either was written in."""
+    return (
+        Member.objects.filter(mailing_list=mailing_list)
+        .annotate(lower=Lower("address"))
+        .filter(lower=normalize(address).lower())
+        .first()
+    )

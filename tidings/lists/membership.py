@@ -13,7 +13,6 @@ from email.message import EmailMessage
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,8 +21,9 @@ from tidings.lib.headers import validate_line
 from tidings.lib.languages import supported
 from tidings.lib.mail import header_addresses, normalize
 from tidings.lib.tokens import BadToken, ExpiredToken
+from tidings.lists.members import find_member
 from tidings.lists.models import MailingList, Member, MembershipRequest
-from tidings.lists.notices import language_of, send_notice
+from tidings.lists.notices import send_notice
 from tidings.lists.rules import plain_text
 from tidings.lists.tokens import confirm_token, read_confirm_token, read_member_token
 
@@ -64,16 +64,6 @@ def add_member(
         defaults={"name": name, "delivery_mode": delivery_mode, "language": language},
     )
     return member
-
-
-def find_member(mailing_list: MailingList, address: str) -> Member | None:
-    """Return the member with this address, whatever case either was written in."""
-    return (
-        Member.objects.filter(mailing_list=mailing_list)
-        .annotate(lower=Lower("address"))
-        .filter(lower=normalize(address).lower())
-        .first()
-    )
 
 
 def _request(
@@ -120,7 +110,7 @@ def _send_confirmation(request: MembershipRequest, name: str, **context: object)
             **context,
         },
         reply_to=confirm_address(request),
-        language=request.language or language_of(request.mailing_list, request.address),
+        language=request.language,  # else the member's (a leave), else the list's
     )
 
 

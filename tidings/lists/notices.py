@@ -5,7 +5,6 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Any
 
-from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -13,19 +12,14 @@ from tidings.delivery.actions import send_message
 from tidings.delivery.models import Send
 from tidings.delivery.notices import notice
 from tidings.lib.languages import for_mail
-from tidings.lists.models import MailingList, Member
+from tidings.lists.members import find_member
+from tidings.lists.models import MailingList
 
 
 def language_of(mailing_list: MailingList, address: str) -> str:
     """The language a member of the list chose ("" for none, or not a member)."""
-    found = (
-        Member.objects.filter(mailing_list=mailing_list)
-        .annotate(lower=Lower("address"))
-        .filter(lower=address.strip().lower())
-        .values_list("language", flat=True)
-        .first()
-    )
-    return found or ""
+    member = find_member(mailing_list, address)
+    return member.language if member is not None else ""
 
 
 def speaking_to(mailing_list: MailingList, address: str) -> translation.override:
