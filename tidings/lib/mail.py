@@ -5,8 +5,11 @@ from __future__ import annotations
 from email.headerregistry import UnstructuredHeader
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
+from typing import Any
 
 import idna
+
+from tidings.lib.headers import one_line
 
 
 def normalize(address: str) -> str:
@@ -128,6 +131,14 @@ class HeaderPolicy(EmailPolicy):
         if name.lower() in UNSTRUCTURED:
             return True
         return issubclass(self.header_factory[name], UnstructuredHeader)  # type: ignore[index]
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        # Python refuses a value with a line break (U+2028 included) and the relay lost the
+        # post: a post's subject or author may decode to one. Made a space instead, it stays
+        # one line; values from Tidings' own records were refused when they were entered.
+        if isinstance(value, str):
+            value = one_line(value)
+        return super().header_store_parse(name, value)  # type: ignore[no-any-return]
 
     def fold(self, name: str, value: str) -> str:
         if self._free_text(name, value):
