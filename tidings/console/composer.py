@@ -27,7 +27,7 @@ from tidings.delivery.models import Delivery, Send
 from tidings.lib import segments
 from tidings.lib.html import markdown_to_html, sanitize
 from tidings.subscribers.models import Subscriber
-from tidings.texts.models import Phone
+from tidings.texts.actions import text_recipient_count
 
 SAMPLE_RECIPIENT = "subscriber@example.com"
 # The preview frame shows hostile-until-proven-otherwise HTML: no script, nothing fetched but
@@ -67,7 +67,10 @@ def _writable(request: HttpRequest, account: Account, pk: int) -> Bulletin:
 
 
 def report_url(account: Account, bulletin: Bulletin) -> str:
-    """Return the analytics report's URL, or "" while that page does not exist."""
+    """Return the analytics report's URL, or "" while it has none: only a published bulletin
+    (sending or sent) has a report; a draft's or a scheduled one's link would be a 404."""
+    if bulletin.status not in (Bulletin.SENDING, Bulletin.SENT):
+        return ""
     try:
         return reverse("insights:report", args=[account.code, bulletin.pk])
     except NoReverseMatch:
@@ -234,11 +237,7 @@ def confirm_send(request: HttpRequest, account: Account, pk: int) -> HttpRespons
         messages.success(request, "The bulletin is on its way.")
         return redirect(_detail_url(account, bulletin))
     per_topic, total = actions.recipient_counts(bulletin)
-    texts = (
-        Phone.objects.filter(status=Phone.CONFIRMED, subscriptions__topic__in=bulletin.topics.all())
-        .distinct()
-        .count()
-    )
+    texts = text_recipient_count(bulletin)
     context = {
         "account": account,
         "bulletin": bulletin,

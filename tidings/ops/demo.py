@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 
 from tidings.accounts.actions import create_account
 from tidings.accounts.models import Account, Membership
@@ -30,6 +33,22 @@ MEMBERS = [
     ("chiku@example.com", "Chiku"),
 ]
 READER = "reader@example.org"
+
+
+def web_address(base_url: str) -> str:
+    """Where the demo's web server listens: the base URL's own address when it is an http URL
+    on an IP address (the printed links then reach it), else 127.0.0.1:8000."""
+    parts = urlsplit(base_url)
+    try:
+        ip = ipaddress.ip_address(
+            "127.0.0.1" if parts.hostname == "localhost" else parts.hostname or ""
+        )
+    except ValueError:
+        return "127.0.0.1:8000"
+    if parts.scheme != "http":
+        return "127.0.0.1:8000"
+    host = f"[{ip}]" if ip.version == 6 else str(ip)
+    return f"{host}:{parts.port or 80}"
 
 
 def admin_password() -> str:
@@ -104,6 +123,8 @@ def seed() -> dict[str, object]:
 
 
 def urls(seeded: dict[str, object], base: str) -> list[tuple[str, str]]:
+    """The pages the demo tells its user to open, reversed from the URL names so that a page
+    that moves can't leave the demo printing a dead address."""
     from tidings.subscribers.links import subscriber_links
 
     wanabidii = seeded["list"]
@@ -113,11 +134,17 @@ def urls(seeded: dict[str, object], base: str) -> list[tuple[str, str]]:
     assert isinstance(account, Account)
     links = subscriber_links(reader.pk)
     return [
-        ("Home", f"{base}/"),
-        ("Subscribe to the State Department", f"{base}/subscriptions/USSTATEBPA/"),
-        ("wanabidii archive", f"{base}/lists/{wanabidii.name}/"),
-        ("Publisher console (log in as admin)", f"{base}/console/{account.code}/"),
-        ("Captured outbox", f"{base}/outbox/"),
-        ("Administration", f"{base}/admin/"),
+        ("Home", base + reverse("home")),
+        (
+            "Subscribe to the State Department",
+            base + reverse("subscribers:subscribe", args=[account.code]),
+        ),
+        ("wanabidii archive", base + reverse("archive:index", args=[wanabidii.name])),
+        (
+            "Publisher console (log in as admin)",
+            base + reverse("console:account", args=[account.code]),
+        ),
+        ("Captured outbox", base + reverse("inbound:outbox")),
+        ("Administration", base + reverse("admin:index")),
         (f"{READER}'s subscriptions", links["manage_url"]),
     ]

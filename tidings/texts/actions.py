@@ -155,6 +155,16 @@ def set_keyword(topic: Topic, word: str) -> Keyword | None:
     return keyword
 
 
+def text_recipient_count(bulletin: Bulletin) -> int:
+    """How many numbers the bulletin's text send would reach now, as its snapshot (below)
+    picks them: every confirmed number that follows one of its topics by text. A segment is
+    of email subscribers' answers and does not narrow it."""
+    follows = Phone.objects.filter(
+        status=Phone.CONFIRMED, subscriptions__topic__in=bulletin.topics.all()
+    )
+    return follows.distinct().count()
+
+
 def start_bulletin_texts(bulletin: Bulletin) -> Send | None:
     """Start the text send of a bulletin just published: one row per confirmed number that
     follows one of its topics by text (the first of them), in one statement."""

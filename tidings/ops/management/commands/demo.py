@@ -2,14 +2,18 @@ from django.conf import settings
 from django.core.management import call_command
 
 from tidings.lib.commands import TidingsCommand
-from tidings.ops.demo import seed, urls
+from tidings.ops.demo import seed, urls, web_address
 
 
 class Command(TidingsCommand):
     help = "Migrate, seed the press-release scenario, publish it, and serve everything."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
-        parser.add_argument("--http", default="127.0.0.1:8000", help="web host:port (%(default)s)")
+        parser.add_argument(
+            "--http",
+            default=web_address(settings.BASE_URL),
+            help="web host:port (%(default)s, from TIDINGS_BASE_URL)",
+        )
         parser.add_argument(
             "--smtp", default=settings.SMTP_LISTEN, help="SMTP host:port (%(default)s)"
         )
@@ -30,5 +34,11 @@ class Command(TidingsCommand):
         for label, url in urls(seeded, settings.BASE_URL):
             self.stdout.write(f"  {label:<36} {url}")
         self.stdout.write(f"  Log in as admin / {seeded['password']}\n")
+        if not options["no_serve"] and options["http"] != web_address(settings.BASE_URL):
+            # The links are the base URL's (mail carries them too): say why they may not answer.
+            self.stdout.write(
+                f"The links above are TIDINGS_BASE_URL's ({settings.BASE_URL}); set it to "
+                f"http://{options['http']} for them to reach the server started here."
+            )
         if not options["no_serve"]:
             call_command("serve", http=options["http"], smtp=options["smtp"], no_migrate=True)
