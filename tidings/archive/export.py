@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from tidings.archive.models import Comment, Post
+from tidings.archive.personal import neutralize_message
 from tidings.archive.render import plain, render_comment, render_html, render_text
 from tidings.lists.models import MailingList
 
@@ -122,8 +123,9 @@ def message_bytes(post: Post) -> bytes:
 
 
 def mbox_entry(post: Post, reveal: bool) -> bytes:
-    """Return one message in mboxrd form: a From_ line, ">From " escaped, a blank line after."""
-    data = message_bytes(post).replace(b"\r\n", b"\n")
+    """Return one message in mboxrd form: a From_ line, ">From " escaped, a blank line after;
+    personal links neutralized in every part (and re-encoded as the part was)."""
+    data = neutralize_message(message_bytes(post).replace(b"\r\n", b"\n"))
     if not reveal:
         data = hide_bytes(data)
     data = re.sub(rb"(?m)^(>*From )", rb">\1", data)

@@ -127,5 +127,7 @@ def render_comment(body: str, *, reveal: bool = False) -> SafeString:
 
 
 def plain(text: str, *, reveal: bool = False) -> str:
-    """Return a header value for display, addresses hidden for anonymous readers."""
+    """Return a header value for display, personal links neutralized, addresses hidden for
+    anonymous readers."""
+    text = neutralize_text(text)
     return text if reveal else hide_addresses(text)

@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from tidings.archive.models import Post
+from tidings.archive.personal import neutralize_marked
 from tidings.archive.render import hide_addresses
 from tidings.bulletins.models import Bulletin
 from tidings.topics.models import Topic
@@ -88,7 +89,9 @@ Candidate = tuple[tuple[float, int], str, int]
 
 
 def highlighted(text: str, *, reveal: bool) -> SafeString:
-    """Return search-engine output escaped, with its match markers as <mark>."""
+    """Return search-engine output escaped, with its match markers as <mark>: personal links
+    neutralized (the engine's excerpt is of the stored text), addresses hidden unless revealed."""
+    text = neutralize_marked(text, START, STOP)
     if not reveal:
         text = hide_addresses(text)
     html = escape(text).replace(START, "<mark>").replace(STOP, "</mark>")

@@ -25,6 +25,7 @@ from tidings.accounts.access import can_read_list_archive
 from tidings.archive import actions, export
 from tidings.archive.forms import CommentForm
 from tidings.archive.models import Attachment, Comment, Month, Post
+from tidings.archive.personal import neutralize_attachment
 from tidings.archive.search import SearchPage, search_posts
 from tidings.lib.languages import speak_for
 from tidings.lib.pagecache import public_page
@@ -359,8 +360,10 @@ def attachment(request: HttpRequest, name: str, slug: str, position: int) -> Htt
     found = get_object_or_404(
         Attachment, post__mailing_list=mailing_list, post__slug=slug, position=position
     )
-    # Never rendered by the browser: always a download, never sniffed into HTML.
-    response = HttpResponse(bytes(found.data), content_type="application/octet-stream")
+    # Never rendered by the browser: always a download, never sniffed into HTML. A forwarded
+    # bulletin or a text file may hold someone's personal links: neutralized like the pages.
+    data = neutralize_attachment(found.content_type, bytes(found.data))
+    response = HttpResponse(data, content_type="application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(True, found.filename) or ""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -9,6 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.safestring import SafeString, mark_safe
 
 from tidings.archive import render
+from tidings.archive.personal import neutralize_html
 
 register = template.Library()
 EXCERPT_WORDS = 200
@@ -20,7 +21,9 @@ def body(post: object, reveal: bool) -> SafeString:
     (for anonymous readers, as rendered when it was archived)."""
     stored = getattr(post, "rendered", "")
     if stored and not reveal:
-        return mark_safe(stored)  # noqa: S308 - rendered (escaped, sanitized) when archived
+        # Rendered (escaped, sanitized) when archived; neutralized as it is shown, so links that
+        # personal.py learnt to recognize since are caught in old posts too.
+        return mark_safe(neutralize_html(stored))  # noqa: S308
     html = getattr(post, "body_html", "")
     if html:
         return render.render_html(html, reveal=bool(reveal))
