@@ -30,6 +30,7 @@ pytest_plugins = ["tests.dns_server"]
 SLOW_MODULES = {
     "test_processes",
     "test_backup",
+    "test_backup_roundtrip",
     "test_cli",
     "test_crash_safety",
     "test_smtpd_crash",
