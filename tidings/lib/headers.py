@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 
 from django.core.exceptions import ValidationError
 
@@ -65,7 +67,8 @@ def validate_line(value: str) -> None:
     try:
         check_line(value)
     except ValueError as error:
-        raise ValidationError(str(error).capitalize(), code="control_character") from None
+        message = str(error)
+        raise ValidationError(message[:1].upper() + message[1:], code="control_character") from None
 
 
 # What str.splitlines() splits on, and so what Python's email refuses in a header it is given.
@@ -85,9 +88,21 @@ class HeaderValueError(ValueError):
     """A value that would break out of its header line; the message is not written."""
 
 
+def _decoded(value: str) -> str:
+    """Return value with its RFC 2047 encoded words decoded (formataddr() writes a From's
+    display name as one), or value itself when they do not decode."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (HeaderParseError, LookupError, UnicodeError, ValueError):
+        return value
+
+
 def refuse_unsafe(name: str, value: str) -> None:
-    """Raise HeaderValueError when a header's value carries an unsafe character."""
-    char = unsafe_character(value)
+    """Raise HeaderValueError when a header's value carries an unsafe character, as written or
+    once its encoded words are decoded (what a reader's mail program shows)."""
+    char = unsafe_character(value) or unsafe_character(_decoded(value))
     if char is not None:
         raise HeaderValueError(
             f"the {name} header would carry the control character {describe(char)}"
