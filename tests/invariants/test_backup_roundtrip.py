@@ -17,9 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.ops.test_processes import operator_env, tidings
 from tests.paths import ROOT
 from tests.smtp_helpers import sink_server
+from tidings.ops.backup import FOLDERS, SECRETS, BackupError, backup
 
 # Run in an installation's own process (python -c): SEED makes the live one's data, PAGES
 # fetches its public URLs (collected by following links when none are given on stdin).
@@ -51,8 +54,9 @@ def png(width, height):
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
     rows = b"".join(b"\0" + b"\x80\x20\x40" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
 
 account = create_account(code="CITY", name="City of Springfield",
                          sender_address="news@tidings.localhost")
@@ -112,7 +116,8 @@ if not given:
     reader = Subscriber.objects.order_by("pk").first()
     links = subscriber_links(reader.pk)  # (one-click is a POST)
     seeds += [links[k].removeprefix(base) for k in ("manage_url", "unsubscribe_url")]
-    seeds += [reverse("archive:attachment", args=[a.post.mailing_list.name, a.post.slug, a.position])
+    seeds += [reverse("archive:attachment", args=[a.post.mailing_list.name, a.post.slug,
+                                                  a.position])
               for a in Attachment.objects.select_related("post__mailing_list")]
 else:
     seeds = given
@@ -174,8 +179,8 @@ def test_a_restored_installation_answers_every_public_url_as_the_first_did(tmp_p
         assert sink.relay is not None
         sink.delay = 0.02
         relay = {"TIDINGS_SMTP_RELAY": f"smtp://127.0.0.1:{sink.relay.port}"}
-        worker = subprocess.Popen([sys.executable, "-m", "tidings", "worker", "--role", "send"],
-                                  env=live | relay, cwd=ROOT, stderr=subprocess.DEVNULL)  # fmt: skip
+        command = [sys.executable, "-m", "tidings", "worker", "--role", "send"]
+        worker = subprocess.Popen(command, env=live | relay, cwd=ROOT, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30
             while len(sink.received) < 10:
@@ -220,3 +225,16 @@ def test_a_restored_installation_answers_every_public_url_as_the_first_did(tmp_p
     waiting = {address for _, _, address, state, _ in ledger if state != "sent"}
     assert sorted(resumed) == sorted(waiting)
     assert sent_before | set(resumed) == {f"reader{n}@example.org" for n in range(60)}
+
+
+@pytest.mark.django_db
+def test_the_postgresql_advice_names_every_file_a_backup_needs(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings.DATABASES = {"default": settings.DATABASES["default"] | {"ENGINE": "x.postgresql"}}
+    with pytest.raises(BackupError) as refused:
+        backup(tmp_path / "backup")
+    deploy = (ROOT / "docs" / "DEPLOY.md").read_text()
+    postgresql = deploy[deploy.index("- PostgreSQL: the database first") :]
+    for name in (*SECRETS, *FOLDERS):
+        assert name in str(refused.value)
+        assert name in postgresql
+    assert "dkim" in postgresql.lower() and "DKIM" in str(refused.value)
