@@ -200,8 +200,7 @@ def _no_page_from_another_test() -> Iterator[None]:
     from tidings.tracking import hits
 
     cache.clear()
-    pagecache._recent.clear()
-    pagecache._seen = (None, 0.0)
+    pagecache.forget()
     yield
     if hits._log is not None:  # hits a test left unwritten are dropped with their journal
         for journal in [hits._log.journal] + [j for j, _ in hits._log.pending]:

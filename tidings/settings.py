@@ -98,11 +98,21 @@ MIDDLEWARE = [
 
 # Rendered public pages (lib.pagecache) and nothing else. Embedded: files in the data dir, shared
 # by the web processes of one machine. TIDINGS_CACHE_URL=redis://host:6379/0 shares them between
-# machines (and is faster).
+# machines (and is faster). The cache is optional: a Redis that does not answer within
+# TIDINGS_CACHE_TIMEOUT_MS costs one request that much, then is left alone a few seconds
+# while pages are served uncached (lib.pagecache).
 CACHE_URL = env_str("TIDINGS_CACHE_URL", "")
+CACHE_TIMEOUT = env_int("TIDINGS_CACHE_TIMEOUT_MS", 250) / 1000
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT,
+                "socket_timeout": CACHE_TIMEOUT,
+            },
+        }
         if CACHE_URL
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -34,7 +34,7 @@ def test_it_is_healthy_when_everything_answers(client: Client, settings) -> None
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "", "smtp": "", "workers": "", "queue": ""},
+        "checks": {"database": "", "smtp": "", "workers": "", "queue": "", "cache": ""},
     }
 
 

@@ -34,10 +34,10 @@ from tidings.delivery.actions import send_message
 from tidings.delivery.notices import notice
 from tidings.inbound.models import InboundMessage
 from tidings.lib import mailtext as text
+from tidings.lib import pagecache
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.languages import for_mail
 from tidings.lib.network import network_of
-from tidings.lib.pagecache import bump
 from tidings.lib.tokens import make_token
 from tidings.lists.models import MailingList, Member
 
@@ -373,7 +373,7 @@ def approve_comment(comment: Comment) -> Comment:
         )
         comment.status = Comment.PUBLISHED
         if updated:  # approved twice (two moderators at once): notify once
-            bump()
+            pagecache.bump_scopes(pagecache.mailing_list(comment.post.mailing_list_id))
             notify_readers(comment)
     return comment
 

@@ -19,6 +19,7 @@ from tidings.archive import search as archive_search
 from tidings.archive.views import group_by_day, readable_lists
 from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
+from tidings.lib import pagecache
 from tidings.lib.languages import speak_for
 from tidings.lib.pagecache import public_page
 from tidings.topics.models import Topic
@@ -83,6 +84,7 @@ def readable_topic(request: HttpRequest, account_code: str, topic_code: str) -> 
     )
     if not topic.archive_public and not is_member(request.user, topic.account):
         raise Http404("No such archive.")
+    pagecache.shows(request, pagecache.account(topic.account_id))
     speak_for(request, account=topic.account.language)
     return topic
 
@@ -147,6 +149,7 @@ def topic_feed(request: HttpRequest, account: str, topic: str) -> HttpResponse:
 @public_page
 def account_archive(request: HttpRequest, account: str) -> HttpResponse:
     the_account = get_object_or_404(Account, code=account)
+    pagecache.shows(request, pagecache.account(the_account.pk))
     speak_for(request, account=the_account.language)
     member = is_member(request.user, the_account)
     shown = Topic.objects.filter(account=the_account)

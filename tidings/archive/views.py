@@ -27,6 +27,7 @@ from tidings.archive.forms import CommentForm
 from tidings.archive.models import Attachment, Comment, Month, Post
 from tidings.archive.personal import neutralize_attachment
 from tidings.archive.search import SearchPage, search_posts
+from tidings.lib import pagecache
 from tidings.lib.languages import speak_for
 from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, read_token
@@ -47,6 +48,9 @@ def readable_list(request: HttpRequest, name: str) -> MailingList:
     mailing_list = get_object_or_404(MailingList.objects.select_related("account__logo"), name=name)
     if not can_read_list_archive(request.user, mailing_list):
         raise Http404("No such archive.")
+    pagecache.shows(
+        request, pagecache.mailing_list(mailing_list.pk), pagecache.account(mailing_list.account_id)
+    )
     speak_for(request, account=mailing_list.language)
     return mailing_list
 

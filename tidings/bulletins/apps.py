@@ -7,8 +7,8 @@ class Config(AppConfig):
 
     def ready(self) -> None:
         from tidings.bulletins.models import Bulletin
-        from tidings.lib.pagecache import shown_publicly
+        from tidings.lib.pagecache import account, shown_publicly
 
-        shown_publicly(Bulletin)
+        shown_publicly(Bulletin, scopes=lambda row: [account(row.account_id)])
         # How the worker writes bulletins, the periodic jobs.
         from tidings.bulletins import compose, jobs  # noqa: F401

@@ -14,7 +14,7 @@ from tidings.delivery.dkim import sign
 from tidings.delivery.models import Send
 from tidings.delivery.signals import sends_finished
 from tidings.delivery.worker import message_id
-from tidings.lib.pagecache import bump
+from tidings.lib import pagecache
 from tidings.subscribers.models import Subscriber, Suppression
 from tidings.topics.models import Topic
 
@@ -110,7 +110,7 @@ def shared_addresses(addresses: list[str]) -> set[str]:
 def mark_sent(sender: object, send_ids: list[int], at: object, **kwargs: object) -> None:
     """A bulletin whose email send is done is sent (its texts may still be going out)."""
     emails = Send.objects.filter(id__in=send_ids, channel=Send.EMAIL)
-    if Bulletin.objects.filter(sends__in=emails, status=Bulletin.SENDING).update(
-        status=Bulletin.SENT, sent_at=at
-    ):
-        bump()
+    sending = Bulletin.objects.filter(sends__in=emails, status=Bulletin.SENDING)
+    accounts = {pagecache.account(pk) for pk in sending.values_list("account_id", flat=True)}
+    if sending.update(status=Bulletin.SENT, sent_at=at):
+        pagecache.bump_scopes(*accounts)

@@ -12,16 +12,19 @@ from email.errors import MissingHeaderBodySeparatorDefect
 from email.message import EmailMessage
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from tidings.inbound import addresses
 from tidings.inbound.models import InboundMessage
+from tidings.lib import pagecache
 from tidings.lib.mail import POLICY as MAIL_POLICY
 
 log = logging.getLogger("tidings.router")
 
 LEASE = timedelta(minutes=5)
+# How long a message that met a passing error (the database or the cache away) waits.
+RETRY = timedelta(seconds=15)
 
 MULTIPART_HEADER = re.compile(rb"^content-type:[ \t]*multipart/", re.IGNORECASE | re.MULTILINE)
 
@@ -92,7 +95,8 @@ def claim() -> InboundMessage | None:
         candidate = (
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(state__in=[InboundMessage.NEW, InboundMessage.ROUTING])
-            .exclude(state=InboundMessage.ROUTING, lease_until__gte=now)
+            # Held: being routed, or waiting to be tried again after a passing error.
+            .exclude(lease_until__gte=now)
             .order_by("id")
             .only("id")
             .first()
@@ -150,18 +154,42 @@ def route(message: InboundMessage) -> tuple[str, list[str]]:
     return InboundMessage.DONE, notes
 
 
+def temporary(error: BaseException) -> bool:
+    """Whether an error may pass on its own (a database or cache away, a network timeout), in
+    it or in what caused it: the message is then routed again later, never dead-lettered."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, OperationalError | InterfaceError | OSError) or (
+            type(seen).__module__.startswith("redis.")
+            and type(seen).__name__ in ("ConnectionError", "TimeoutError", "BusyLoadingError")
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def route_one() -> bool:
     """Route the oldest waiting message; return False when there was none."""
     message = claim()
     if message is None:
         return False
+    lease_until = None
     try:
         state, notes = route(message)
-    except Exception:
-        # Dead letter: kept with the reason, never lost, never blocking the queue.
-        log.exception("routing message #%s failed", message.pk)
-        state, notes = InboundMessage.FAILED, [traceback.format_exc(limit=5)]
+    except Exception as error:
+        if temporary(error):
+            # Waits RETRY, then is routed again (health's queue check sees it wait).
+            log.warning("routing message #%s met a passing error, retried: %s", message.pk, error)
+            state, lease_until = InboundMessage.NEW, timezone.now() + RETRY
+        else:
+            # Dead letter: kept with the reason, never lost, never blocking the queue.
+            log.exception("routing message #%s failed", message.pk)
+            state = InboundMessage.FAILED
+        notes = [traceback.format_exc(limit=5)]
     InboundMessage.objects.filter(pk=message.pk).update(
-        state=state, lease_until=None, notes="\n".join(notes)[:10000]
+        state=state, lease_until=lease_until, notes="\n".join(notes)[:10000]
     )
+    pagecache.settle()  # the pages a change made while the cache was away made stale
     return True

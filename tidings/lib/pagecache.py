@@ -2,35 +2,41 @@
 
 A view marked `@public_page` (archive pages, web copies, topic archives, feeds, the subscribe
 page) is stored by `PageCache`, the outermost middleware, when it answers a reader who carries
-no cookie but the CSRF one and no Authorization: nothing personal can be in it, and it is served
-again only to such readers (`serve`, which `tidings.wsgi` calls before Django sees the request).
-Logged-in staff, members and anyone holding a session or a message cookie always get a page
-rendered for them. A form's CSRF token is cut out when the page is stored and each reader's own
-put back when it is served.
+no cookie but the CSRF one and the language chooser's, as Django itself reads the Cookie header
+(`parse_cookie`), and no Authorization, and the view found no session and no user: nothing
+personal can be in it, and it is served again only to such readers (`serve`, which
+`tidings.wsgi` calls before Django sees the request). A form's CSRF token is cut out when the
+page is stored and each reader's own put back when it is served. One path keeps at most
+QUERY_VARIANTS copies for different query strings.
 
-Every change to what public pages show bumps one generation number (`bump`, called from the
-apps' signals and actions); a stored page of an older generation is never served. Pages carry
-an ETag and answer If-None-Match with 304. The cache is the default one: files in the data dir
-(shared by the web processes of a machine), or Redis with TIDINGS_CACHE_URL.
+Every change to what public pages show moves a generation (`bump`, `bump_scopes`, called from
+the apps' signals and actions); a page stored under an older one is never served. A page that
+says what it shows (`shows(request, account(pk), mailing_list(pk))`) is made stale only by a
+change to those scopes or an unscoped bump, so a post to one list leaves the other tenants'
+pages stored. Pages carry an ETag and answer If-None-Match with 304. The cache is the default
+one: files in the data dir (shared by the web processes of a machine), or Redis with
+TIDINGS_CACHE_URL. It is optional: when it fails, pages are rendered and not stored, it is left
+alone for BREAKER_SECONDS, and the bumps it missed are made when it answers again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable
-from functools import wraps
-from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from functools import partial, wraps
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, parse_cookie
 from django.middleware.csrf import (
     CSRF_ALLOWED_CHARS,
     CSRF_SECRET_LENGTH,
@@ -39,61 +45,201 @@ from django.utils.http import http_date
 
 from tidings.lib import languages
 
-GENERATION = "tidings:pages:generation"
+T = TypeVar("T")
+
+GENERATION = "tidings:pages:generation:"
 PLACEHOLDER = "\x00csrf\x00"
 TOKEN_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 # A backstop for a change no signal saw (a raw UPDATE): no page is older than this.
 MAX_AGE = 300
+# Copies of one path kept for different query strings (?page=2 …): past this, a page asked for
+# with yet another query string is rendered for its reader and not stored, so made-up parameters
+# cannot fill the cache with copies of one page.
+QUERY_VARIANTS = 20
+
+log = logging.getLogger("tidings.pagecache")
+
+# Generations: one number per scope, the time of the scope's last change. A page remembers the
+# ones it was rendered under and is served while they are current. A page that said what it
+# shows (`shows`) depends on ALL and its scopes; any other page on ANY, which every bump moves.
+ALL = "all"
+ANY = "any"
 
 
-# The generation as this process last read it, and when: the front reads the shared value at
-# most every GENERATION_SECONDS, so a change made in another process reaches this one's readers
-# that much later at most (this process's own changes at once).
+def account(pk: object) -> str:
+    """The scope of an account's pages (its topics' archives, web copies, subscribe page)."""
+    return f"account:{pk}"
+
+
+def mailing_list(pk: object) -> str:
+    """The scope of a list's pages (its archive, threads, feeds, join page)."""
+    return f"list:{pk}"
+
+
+# --- The cache is optional: a failure costs a page its caching, never the page.
+# After a failure the cache is left alone for BREAKER_SECONDS, so a down or hung cache (a
+# Redis that no longer answers) costs one request its timeout, not every request.
+BREAKER_SECONDS = 5.0
+_broken_until = 0.0
+_failure = ""
+# The scopes of bumps the cache missed, made as soon as it answers again (None: none missed).
+_missed: set[str] | None = None
+_missing = threading.RLock()
+
+
+def _trip(error: BaseException) -> None:
+    global _broken_until, _failure
+    _broken_until = time.monotonic() + BREAKER_SECONDS
+    _failure = f"{type(error).__name__}: {error}"[:300]
+    log.warning("the page cache failed (%s): pages are served uncached for now", _failure)
+
+
+def failing() -> str:
+    """Why the cache was given up on for a while ("" while it is in use)."""
+    return _failure if time.monotonic() < _broken_until else ""
+
+
+def _cached(call: Callable[[], T], default: T) -> T:
+    """The cache's answer, or the default when it fails or was given up on lately."""
+    if _broken_until and time.monotonic() < _broken_until:
+        return default
+    try:
+        if _missed is not None:
+            _catch_up()
+        return call()
+    except Exception as error:  # any backend's failure (redis, OSError, …): serve uncached
+        _trip(error)
+        return default
+
+
+# The generations as this process last read them, and when: the front reads the shared values
+# at most every GENERATION_SECONDS, so a change made in another process reaches this one's
+# readers that much later at most (this process's own changes at once).
 GENERATION_SECONDS = 0.1
-_seen: tuple[object, float] = (None, 0.0)
+_seen: dict[str, tuple[object, float]] = {}
 
 
-def _next_generation() -> None:
-    global _seen
+def _write(scopes: Iterable[str]) -> None:
     value = time.time_ns()
-    cache.set(GENERATION, value, None)
-    _seen = (value, time.monotonic())
+    values = {GENERATION + scope: value for scope in scopes}
+    cache.set_many(values, None)
+    now = time.monotonic()
+    _seen.update((scope, (value, now)) for scope in scopes)
+
+
+def _next_generation(scopes: tuple[str, ...] = ()) -> None:
+    """Move ANY first, then the scopes (or ALL): a page whose render overlapped the change
+    sees ANY moved (see `shows`). A move the cache misses is made when it answers again."""
+    global _missed
+    with _missing:
+        _missed = (_missed or set()) | {ANY, *(scopes or (ALL,))}
+    settle()
+
+
+def _catch_up() -> None:
+    global _missed
+    with _missing:
+        missed = _missed
+        if missed:
+            _write([ANY])
+            _write(missed - {ANY})
+        _missed = None
+
+
+def settle() -> None:
+    """Make the bumps the cache missed, if it answers again (a worker calls it between jobs)."""
+    if _missed is not None:
+        _cached(lambda: None, None)
+
+
+def _read(scopes: Iterable[str], *, fresh: bool = False) -> dict[str, object]:
+    """The current generation of each scope (None: unknown), read again from the shared cache
+    when this process's copy is older than GENERATION_SECONDS (or always, when fresh)."""
+    now = time.monotonic()
+    found: dict[str, object] = {}
+    stale = []
+    for scope in scopes:
+        value, at = _seen.get(scope, (None, 0.0))
+        if fresh or now - at >= GENERATION_SECONDS:
+            stale.append(scope)
+        else:
+            found[scope] = value
+    if stale:
+        read = _cached(lambda: cache.get_many([GENERATION + s for s in stale]), None)
+        if read is None:
+            return {}
+        for scope in stale:
+            found[scope] = read.get(GENERATION + scope)
+            _seen[scope] = (found[scope], now)
+    return found
 
 
 def current_generation() -> object:
-    global _seen
-    value, at = _seen
-    now = time.monotonic()
-    if now - at >= GENERATION_SECONDS:
-        value = cache.get(GENERATION)
-        _seen = (value, now)
-    return value
+    """The generation every bump moves, as this process last read it."""
+    return _read([ANY]).get(ANY)
 
 
 def bump(*args: Any, **kwargs: Any) -> None:
     """Make every stored page stale (also usable as a signal receiver): now, and again when the
     transaction commits, so a page rendered in between from the old rows is stale too."""
-    _next_generation()
-    transaction.on_commit(_next_generation)
+    bump_scopes()
 
 
-def shown_publicly(*models: type[Model]) -> None:
-    """Bump the generation whenever one of these models is saved or deleted."""
+def bump_scopes(*scopes: str) -> None:
+    """Make the pages of these scopes (`account()`, `mailing_list()`) stale, and the pages that
+    did not say what they show; no scope: every page. Now and again at the commit, as `bump`."""
+    _next_generation(scopes)
+    transaction.on_commit(partial(_next_generation, scopes), robust=True)
+
+
+Scopes = Callable[[Any], Iterable[str]]
+
+
+def shown_publicly(*models: type[Model], scopes: Scopes | None = None) -> None:
+    """Bump whenever one of these models is saved or deleted: the scopes `scopes(instance)`
+    names, or every page when it names none (or fails)."""
     for model in models:
         label = model._meta.label
-        post_save.connect(bump, sender=model, dispatch_uid=f"pagecache.save.{label}")
-        post_delete.connect(bump, sender=model, dispatch_uid=f"pagecache.delete.{label}")
+        receiver = bump if scopes is None else _scoped_bump(scopes)
+        post_save.connect(
+            receiver, sender=model, weak=False, dispatch_uid=f"pagecache.save.{label}"
+        )
+        post_delete.connect(
+            receiver, sender=model, weak=False, dispatch_uid=f"pagecache.delete.{label}"
+        )
 
 
-def generation() -> int:
-    """The shared generation, read now (and remembered for the front)."""
-    global _seen
-    found = cache.get(GENERATION)
+def _scoped_bump(scopes: Scopes) -> Callable[..., None]:
+    def receiver(sender: object, instance: Model, **kwargs: Any) -> None:
+        try:
+            named = tuple(scopes(instance))
+        except Exception:  # a row gone with its parent, say: stale everything rather than guess
+            log.exception("the pages %r shows are unknown: every page is made stale", instance)
+            named = ()
+        bump_scopes(*named)
+
+    return receiver
+
+
+def generation() -> dict[str, object] | None:
+    """The generations a page rendered now depends on until it says what it shows, read now
+    (a missing one is started); None when the cache does not answer: nothing is stored."""
+
+    def read() -> dict[str, object]:
+        keys = [GENERATION + ALL, GENERATION + ANY]
+        found = cache.get_many(keys)
+        for missing in set(keys) - set(found):
+            cache.add(missing, time.time_ns(), None)
+            found[missing] = cache.get(missing)
+        return found
+
+    found = _cached(read, None)
     if found is None:
-        cache.add(GENERATION, time.time_ns(), None)
-        found = cache.get(GENERATION)
-    _seen = (found, time.monotonic())
-    return int(found)
+        return None
+    now = time.monotonic()
+    values = {key.removeprefix(GENERATION): value for key, value in found.items()}
+    _seen.update((scope, (value, now)) for scope, value in values.items())
+    return values
 
 
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -102,30 +248,52 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @wraps(view)
     def marked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Read before rendering: a change made while the page renders makes it stale at once.
-        request.public_page_generation = generation()  # type: ignore[attr-defined]
+        found = generation()
+        request.public_page_generation = (  # type: ignore[attr-defined]
+            None if found is None else {ANY: found[ANY]}
+        )
+        request.public_page_started = found  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return marked
 
 
+def shows(request: HttpRequest, *scopes: str) -> None:
+    """Say that this page shows only what these scopes hold (and what every page shows), so a
+    change elsewhere leaves it stored. Call it before reading what the page shows of them."""
+    started = getattr(request, "public_page_started", None)
+    if started is None or not scopes:
+        return
+    found = _read(scopes, fresh=True)
+    # ANY moved since the render started: a change may have been read half; store nothing.
+    if len(found) < len(scopes) or _read([ANY], fresh=True).get(ANY) != started[ANY]:
+        request.public_page_generation = None  # type: ignore[attr-defined]
+        return
+    missing = [scope for scope in scopes if found[scope] is None]
+    if missing:  # never changed yet: start them (any later change moves them)
+        _cached(lambda: [cache.add(GENERATION + s, time.time_ns(), None) for s in missing], None)
+        found |= _read(missing, fresh=True)
+        if any(found[scope] is None for scope in missing):
+            request.public_page_generation = None  # type: ignore[attr-defined]
+            return
+    request.public_page_generation = {ALL: started[ALL], **found}  # type: ignore[attr-defined]
+
+
 def _cookies(header: str) -> dict[str, str]:
-    if not header:
-        return {}
-    try:
-        jar = SimpleCookie()
-        jar.load(header)
-    except CookieError:
-        return {"": ""}  # unreadable: treat as personal
-    return {name: morsel.value for name, morsel in jar.items()}
+    # Django's own parsing (request.COOKIES): the session and CSRF cookies it finds are the ones
+    # looked for here, however odd the rest of the header.
+    return parse_cookie(header) if header else {}
 
 
 def anonymous(meta: dict[str, Any]) -> bool:
     """True for a GET or HEAD with no credentials and no cookie but the CSRF one and the
-    language chooser's (which the key includes)."""
-    if meta.get("REQUEST_METHOD") not in ("GET", "HEAD") or meta.get("HTTP_AUTHORIZATION"):
+    language chooser's (which the key includes), as Django reads the Cookie header."""
+    if meta.get("REQUEST_METHOD") not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in meta:
         return False
-    allowed = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
-    return set(_cookies(meta.get("HTTP_COOKIE", ""))) <= allowed
+    header = meta.get("HTTP_COOKIE")
+    if not header:
+        return True
+    return _cookies(header).keys() <= {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
 
 
 def key(meta: dict[str, Any]) -> str:
@@ -133,7 +301,7 @@ def key(meta: dict[str, Any]) -> str:
     where += f"{meta.get('PATH_INFO', '')}?{meta.get('QUERY_STRING', '')}"
     # The language the request asks for: readers of each get their own copy.
     where += f"#{languages.requested(meta)}"
-    return "tidings:page:3:" + hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()
+    return "tidings:page:4:" + hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _csrf_secret(meta: dict[str, Any]) -> str | None:
@@ -206,8 +374,10 @@ def if_none_match(meta: dict[str, Any], etag: str) -> bool:
 class Stored:
     """A page as kept in the cache: headers and a body with the CSRF token cut out."""
 
-    def __init__(self, generation: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.generation = generation
+    def __init__(
+        self, generation: dict[str, object], headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        self.generation = generation  # scope -> the generation it was rendered under
         self.headers = headers
         self.csrf = PLACEHOLDER.encode() in body
         self.parts = body.split(PLACEHOLDER.encode())  # a token goes between each two
@@ -245,16 +415,22 @@ _recent: dict[str, Stored] = {}
 RECENT_PAGES = 500
 
 
+def _current(page: Stored) -> bool:
+    found = _read(page.generation)
+    return len(found) == len(page.generation) and all(
+        found[scope] == value for scope, value in page.generation.items()
+    )
+
+
 def lookup(meta: dict[str, Any]) -> Stored | None:
     """The stored page for this request, if it is anonymous and the page is current."""
     if not anonymous(meta):
         return None
-    current = current_generation()
     where = key(meta)
     page = _recent.get(where)
-    if page is None or page.generation != current:
-        page = cache.get(where)
-        if page is None or page.generation != current:
+    if page is None or not _current(page):
+        page = _cached(lambda: cache.get(where), None)
+        if not isinstance(page, Stored) or not _current(page):
             return None
         if len(_recent) >= RECENT_PAGES:
             _recent.clear()
@@ -270,6 +446,59 @@ def serve(meta: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[
     status, headers, body = page.answer(meta)
     start_response(status, headers)
     return body
+
+
+def personal(request: HttpRequest) -> bool:
+    """Whether the view found or started a session or a user (as Django's middleware would
+    have them): such a page is the reader's own, whatever the request's headers looked like."""
+    session = getattr(request, "session", None)
+    if session is not None and (session.session_key or session.modified):
+        return True
+    user = getattr(request, "user", None)  # no session key: AnonymousUser, no query
+    return bool(user is not None and user.is_authenticated)
+
+
+def _store(meta: dict[str, Any], page: Stored) -> None:
+    """Keep the page, unless its path already has QUERY_VARIANTS copies for other queries."""
+    query = meta.get("QUERY_STRING", "")
+    if query:
+        where = f"{meta.get('HTTP_HOST', '')}{meta.get('PATH_INFO', '')}"
+        variants = (
+            "tidings:pagequeries:"
+            + hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()
+        )
+        asked = hashlib.sha256(query.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        now = time.time()
+        known = {q: until for q, until in (cache.get(variants) or {}).items() if until > now}
+        if asked not in known and len(known) >= QUERY_VARIANTS:
+            return
+        known[asked] = now + MAX_AGE
+        cache.set(variants, known, MAX_AGE)
+    cache.set(key(meta), page, MAX_AGE)
+
+
+def check() -> str:
+    """What is wrong with the cache, for /healthz ("" when it keeps and gives back a value)."""
+    if failing():
+        return f"the page cache failed ({_failure}): pages are served uncached"
+    probe = f"tidings:health:{secrets.token_hex(8)}"
+    try:
+        cache.set(probe, 1, 30)
+        kept = cache.get(probe)
+        cache.delete(probe)
+    except Exception as error:  # its failure is the answer
+        _trip(error)
+        return f"the page cache does not answer ({_failure}): pages are served uncached"
+    return "" if kept == 1 else "the page cache does not keep what it is given"
+
+
+def forget() -> None:
+    """Forget what this process holds of the cache (recent pages, generations read, a failure,
+    missed bumps), as a process started now would."""
+    global _broken_until, _failure, _missed
+    _recent.clear()
+    _seen.clear()
+    _broken_until, _failure, _missed = 0.0, "", None
 
 
 class PageCache:
@@ -289,6 +518,7 @@ class PageCache:
             and response.status_code == 200
             and not response.streaming
             and set(response.cookies) <= {settings.CSRF_COOKIE_NAME}
+            and not personal(request)
         ):
             return response
         response["Cache-Control"] = "public, no-cache"
@@ -301,7 +531,7 @@ class PageCache:
             if k.lower() not in ("content-length", "etag", "set-cookie", "expires")
         ]
         page = Stored(current, headers, body.encode())
-        cache.set(key(request.META), page, MAX_AGE)
+        _cached(partial(_store, request.META, page), None)
         secret = _csrf_secret(request.META) if page.csrf else None
         if page.csrf and secret is None:
             cookie = response.cookies.get(settings.CSRF_COOKIE_NAME)

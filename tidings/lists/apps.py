@@ -10,9 +10,12 @@ class Config(AppConfig):
     ]
 
     def ready(self) -> None:
-        from tidings.lib.pagecache import shown_publicly
+        from tidings.lib.pagecache import account, mailing_list, shown_publicly
         from tidings.lists.models import MailingList
 
-        shown_publicly(MailingList)
+        # A list is shown on its own pages and its account's archive page.
+        shown_publicly(
+            MailingList, scopes=lambda row: [mailing_list(row.pk), account(row.account_id)]
+        )
         # The address reader, inbound handlers, how the worker writes posts, periodic jobs.
         from tidings.lists import addresses, compose, inbound, jobs  # noqa: F401

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tidings.accounts.access import can_see_roster
+from tidings.lib import pagecache
 from tidings.lib.languages import speak_for
 from tidings.lib.pagecache import public_page
 from tidings.lib.tokens import BadToken, ExpiredToken
@@ -32,6 +33,9 @@ TEXT = "text/plain; charset=utf-8"
 def list_named(request: HttpRequest, name: str) -> MailingList:
     """The list of a public page (404 if none), the page in its reader's language."""
     mailing_list = get_object_or_404(MailingList.objects.select_related("account"), name=name)
+    pagecache.shows(
+        request, pagecache.mailing_list(mailing_list.pk), pagecache.account(mailing_list.account_id)
+    )
     speak_for(request, account=mailing_list.language)
     return mailing_list
 

@@ -1,4 +1,5 @@
-"""What /healthz and /metrics report: the database, the SMTP listener, the workers, the queues."""
+"""What /healthz and /metrics report: the database, the SMTP listener, the workers, the queues,
+the page cache."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from tidings.delivery.models import Delivery, Send
 from tidings.delivery.smtp import parse_listen
 from tidings.inbound.models import InboundMessage
+from tidings.lib import pagecache
 from tidings.ops.models import Heartbeat
 from tidings.subscribers.models import BounceEvent
 
@@ -66,6 +68,7 @@ CHECKS = {
     "smtp": check_smtp,
     "workers": check_workers,
     "queue": check_waiting,
+    "cache": pagecache.check,
 }
 
 

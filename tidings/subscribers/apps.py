@@ -15,9 +15,9 @@ class Config(AppConfig):
     ]
 
     def ready(self) -> None:
-        from tidings.lib.pagecache import shown_publicly
+        from tidings.lib.pagecache import account, shown_publicly
         from tidings.subscribers.models import Question, SubscribeSettings
 
-        shown_publicly(SubscribeSettings, Question)
+        shown_publicly(SubscribeSettings, Question, scopes=lambda row: [account(row.account_id)])
         # The address reader, the inbound handlers, the periodic jobs.
         from tidings.subscribers import addresses, inbound, jobs  # noqa: F401

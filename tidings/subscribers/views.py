@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tidings.accounts.models import Account
+from tidings.lib import pagecache
 from tidings.lib.languages import speak_for
 from tidings.lib.mail import normalize
 from tidings.lib.pagecache import public_page
@@ -44,6 +45,7 @@ def bad_link(request: HttpRequest, error: BadToken) -> HttpResponse:
 @public_page
 def subscribe(request: HttpRequest, code: str) -> HttpResponse:
     account = get_object_or_404(Account, code=code)
+    pagecache.shows(request, pagecache.account(account.pk))
     language = speak_for(request, account=account.language)
     if request.method == "POST":
         return subscribe_post(request, account)

@@ -6,7 +6,7 @@ class Config(AppConfig):
     label = "topics"
 
     def ready(self) -> None:
-        from tidings.lib.pagecache import shown_publicly
+        from tidings.lib.pagecache import account, shown_publicly
         from tidings.topics.models import Category, Topic
 
-        shown_publicly(Topic, Category)
+        shown_publicly(Topic, Category, scopes=lambda row: [account(row.account_id)])
