@@ -45,6 +45,7 @@ SLOW_MODULES = {
     "test_watch_limits",
     "test_worker_roles",
     "test_worker_outage",
+    "test_readme_journeys",
 }
 
 
