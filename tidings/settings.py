@@ -238,6 +238,9 @@ DKIM_DOMAIN = env_str("TIDINGS_DKIM_DOMAIN", MAIL_DOMAIN)
 # A folder of `<domain>.pem` private keys: each message is signed for the domain it speaks for.
 DKIM_KEY_DIR = env_str("TIDINGS_DKIM_KEY_DIR", "")
 
+# Every logger goes to the root's handlers: Tidings' own lines, a 500's traceback (django.request),
+# the SMTP server's (aiosmtpd's mail.log), asyncio's; each error with a traceback is also counted
+# for /healthz (lib.logs.ErrorCount, files in the data dir).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -250,10 +253,20 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if env_str("TIDINGS_LOG_FORMAT", "plain") == "json" else "plain",
-        }
+        },
+        "errors": {
+            "class": "tidings.lib.logs.ErrorCount",
+            "level": "ERROR",
+            "folder": str(DATA_DIR / "errors"),
+        },
     },
+    "root": {"handlers": ["console", "errors"], "level": "WARNING"},
     "loggers": {
-        "tidings": {"handlers": ["console"], "level": env_str("TIDINGS_LOG_LEVEL", "INFO")}
+        "tidings": {"level": env_str("TIDINGS_LOG_LEVEL", "INFO")},
+        # Django's own handlers (a console for DEBUG only, mail to ADMINS) give way to the root's.
+        "django": {"handlers": [], "level": "WARNING"},
+        # A 500 and its traceback; not a line per 404.
+        "django.request": {"level": "ERROR"},
     },
 }
 

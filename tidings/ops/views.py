@@ -18,6 +18,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from tidings.lib.logs import recent_errors
 from tidings.lib.network import in_networks, parse_networks
 from tidings.lib.web import client_ip
 from tidings.ops.health import Collector, health
@@ -53,10 +54,12 @@ class RequestMetrics:
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when every check passes; 503 with the reasons when one fails."""
+    """200 when every check passes; 503 with the reasons when one fails. Server errors of the
+    last hour are counted for the operator, never a failure: one bad page is no outage."""
     results = health()
     problems = {name: why for name, why in results.items() if why}
-    body = {"status": "fail" if problems else "ok", "checks": results or {}}
+    body: dict[str, object] = {"status": "fail" if problems else "ok", "checks": results or {}}
+    body["server_errors_last_hour"] = recent_errors(settings.DATA_DIR / "errors")
     return JsonResponse(body, status=503 if problems else 200)
 
 

@@ -150,7 +150,12 @@ class Session(asyncio.Protocol):
                 break
             body = bytes(self.buffer[16:length])
             del self.buffer[:length]
-            answer = self.handle(command, sequence, body)
+            try:
+                answer = self.handle(command, sequence, body)
+            except Exception:  # one PDU's failure: logged and answered, the session goes on
+                log.exception("could not answer command 0x%08x from %s", command,
+                              self.system_id or "an unbound session")  # fmt: skip
+                answer = pdu.pdu(pdu.GENERIC_NACK, sequence, status=pdu.ESME_RSYSERR)
             if answer:
                 out.append(answer)
         if out:
