@@ -27,9 +27,12 @@ def membership_for(user: AbstractBaseUser | AnonymousUser, code: str) -> Members
     account = Account.objects.filter(code=code).first()
     if account is None:
         raise Http404("No such account.")
-    if getattr(user, "is_superuser", False):
-        return Membership(user=user, account=account, role=Membership.ADMIN)  # type: ignore[misc]
     membership = Membership.objects.filter(user=user, account=account).first()  # type: ignore[misc]
+    if getattr(user, "is_superuser", False):
+        # An admin of every account, member or not (the role is never saved). Without a row the
+        # membership is unsaved: every helper below takes one (an admin has no topic limit).
+        membership = membership or Membership(user=user, account=account)  # type: ignore[misc]
+        membership.role = Membership.ADMIN
     if membership is None:
         raise Http404("No such account.")
     return membership
@@ -105,8 +108,10 @@ def topic_limit(membership: Membership) -> QuerySet[Any] | None:
 
 def allowed_topics(membership: Membership) -> QuerySet[Any]:
     """Return the topics the member may write to and see: an author's assigned ones, else all."""
-    # The Topic model through the membership's relation: accounts sit below the topics app.
-    topics = membership.topics.model.objects.filter(account=membership.account).order_by("name")
+    # The Topic model through the membership's field (accounts sit below the topics app); not
+    # through `membership.topics`, which a superuser's unsaved membership cannot use.
+    topic_model: Any = Membership._meta.get_field("topics").related_model
+    topics = topic_model._default_manager.filter(account=membership.account).order_by("name")
     limit = topic_limit(membership)
     if limit is not None:
         topics = topics.filter(pk__in=limit.values("pk"))
@@ -124,6 +129,16 @@ def visible_bulletins(membership: Membership, bulletins: QuerySet[Any]) -> Query
         topic__in=limit.values("pk")
     )
     return bulletins.exclude(Exists(foreign))
+
+
+def visible_sends(membership: Membership, sends: QuerySet[Any]) -> QuerySet[Any]:
+    """Keep only the sends the member may see and act on: for a limited author, the sends of
+    bulletins they may see (not list relays, notices or other topics' bulletins)."""
+    if topic_limit(membership) is None:
+        return sends
+    # The bulletins through the sends' field: accounts sit below the delivery and bulletins apps.
+    bulletins = sends.model._meta.get_field("bulletin").related_model._default_manager.all()
+    return sends.filter(bulletin__in=visible_bulletins(membership, bulletins).values("pk"))
 
 
 # --- readers of the public side ------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tidings.accounts.access import account_view, has_role
+from tidings.accounts.access import account_view, has_role, visible_sends
 from tidings.accounts.models import Account, Membership
 from tidings.delivery.actions import (
     SendStateError,
@@ -28,17 +28,22 @@ def sends_of(account: Account) -> QuerySet[Send]:
     return Send.objects.filter(mine).select_related("bulletin", "mailing_list")
 
 
+def sends_for(request: HttpRequest, account: Account) -> QuerySet[Send]:
+    """The account's sends this member may see and control (a limited author: their topics')."""
+    return visible_sends(request.membership, sends_of(account))  # type: ignore[attr-defined]
+
+
 @account_view(Membership.VIEWER)
 @require_http_methods(["GET", "HEAD"])
 def send_list(request: HttpRequest, account: Account) -> HttpResponse:
-    sends = sends_of(account).order_by("-id")[:50]
+    sends = sends_for(request, account).order_by("-id")[:50]
     return render(request, "delivery/console/sends.html", {"account": account, "sends": sends})
 
 
 @account_view(Membership.VIEWER)
 @require_http_methods(["GET", "HEAD"])
 def send_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
-    send = get_object_or_404(sends_of(account), pk=pk)
+    send = get_object_or_404(sends_for(request, account), pk=pk)
     counts = send_counts(send)
     problems = send.deliveries.filter(state__in=[Delivery.DEFERRED, Delivery.FAILED]).order_by("id")
     context = {
@@ -56,7 +61,7 @@ def send_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse
 @account_view(Membership.AUTHOR)
 @require_POST
 def send_action(request: HttpRequest, account: Account, pk: int, action: str) -> HttpResponse:
-    send = get_object_or_404(sends_of(account), pk=pk)
+    send = get_object_or_404(sends_for(request, account), pk=pk)
     if action not in ACTIONS:
         return HttpResponse("Unknown action.", status=404)
     try:
