@@ -182,7 +182,10 @@ def _no_database_session_left_behind(django_db_setup, django_db_blocker):  # typ
     """End any PostgreSQL session still open on the test database (a server thread or child
     process finishing late), so the test database can always be dropped."""
     yield
-    if connection.vendor != "postgresql":
+    # No test database when no test asked for one (a run of only process-level tests).
+    if connection.vendor != "postgresql" or not connection.settings_dict["NAME"].startswith(
+        "test_"
+    ):
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes
@@ -238,8 +239,31 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def demo_database() -> Iterator[dict[str, str]]:
+    """The demo's own database: a fresh PostgreSQL one on the PostgreSQL run of the suite
+    (dropped after), else none given, and the demo keeps SQLite in its data dir."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield {}
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'tidings'}_readme_{os.getpid()}"
+    server = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"DATABASE_URL": parts._replace(path=f"/{name}").geturl()}
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def demo_env(data: Path) -> dict[str, str]:
-    """An installation of its own: a fresh data dir (SQLite in it) and free ports."""
+    """An installation of its own: a fresh data dir and free ports."""
     http = free_port()
     environ = {
         k: v
@@ -265,7 +289,11 @@ def answers(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    env = demo_env(tmp_path_factory.mktemp("demo") / "data")
+    with demo_database() as database:
+        yield from run_demo(demo_env(tmp_path_factory.mktemp("demo") / "data") | database)
+
+
+def run_demo(env: dict[str, str]) -> Iterator[Demo]:
     # `make demo` runs `tidings demo` and nothing else: no flag here either; the web server
     # listens where the base URL (the printed links) points.
     process = subprocess.Popen(
