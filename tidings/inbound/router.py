@@ -172,6 +172,7 @@ def temporary(error: BaseException) -> bool:
 
 def route_one() -> bool:
     """Route the oldest waiting message; return False when there was none."""
+    pagecache.settle()  # make the page bumps the cache missed, once it answers again
     message = claim()
     if message is None:
         return False
@@ -191,5 +192,4 @@ def route_one() -> bool:
     InboundMessage.objects.filter(pk=message.pk).update(
         state=state, lease_until=lease_until, notes="\n".join(notes)[:10000]
     )
-    pagecache.settle()  # the pages a change made while the cache was away made stale
     return True

@@ -1,0 +1,312 @@
+"""Every optional part may fail: with the page cache down (a real Redis killed), hung (frozen
+with SIGSTOP) or its folder gone, pages are served uncached within a bounded extra time, posts
+are routed, relayed and archived, bulletins are published, /healthz answers 503 naming the
+cache; the bumps the cache missed are made when it answers again; a passing error while routing
+received mail is retried, never dead-lettered.
+
+Each test runs its own redis-server on a free port (never the shared one)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import signal
+import smtplib
+import subprocess
+import time
+from collections.abc import Iterator
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+import redis
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import OperationalError
+from django.utils import timezone
+
+from tests.archive.test_archive import press_release
+from tests.smtp_helpers import free_port, tidings_smtpd
+from tidings.accounts.models import Account
+from tidings.archive.actions import archive_post
+from tidings.archive.models import Post
+from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.bulletins.models import Bulletin
+from tidings.delivery.models import Send
+from tidings.inbound import router
+from tidings.inbound.models import InboundMessage
+from tidings.lib import pagecache
+from tidings.lists.models import MailingList
+from tidings.ops.front import front
+from tidings.topics.models import Topic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+# What one request may cost over its usual time while the cache is hung: one socket timeout
+# (settings.CACHE_TIMEOUT, 0.25 s) and the test machine's slack.
+BOUNDED = 1.5
+
+
+class Redis:
+    """A redis-server of this test's own, to kill, freeze and start again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = self.client()
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.thaw()
+            self.kill()
+
+
+@pytest.fixture
+def cache(settings) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
+    """The page cache in a Redis of the test's own, as TIDINGS_CACHE_URL sets it up, with a
+    short circuit breaker so that the test need not wait for the cache to be tried again."""
+    server = Redis()
+    server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+            "OPTIONS": {
+                "socket_connect_timeout": settings.CACHE_TIMEOUT,
+                "socket_timeout": settings.CACHE_TIMEOUT,
+            },
+        }
+    }
+    pagecache.forget()
+    breaker = pagecache.BREAKER_SECONDS
+    pagecache.BREAKER_SECONDS = 0.5
+    try:
+        yield server
+    finally:
+        pagecache.BREAKER_SECONDS = breaker
+        server.stop()
+        pagecache.forget()
+
+
+def get(path: str) -> tuple[int, str]:
+    """An anonymous GET through the application the web server runs (the front, then Django)."""
+    path, _, query = path.partition("?")
+    environ: dict[str, object] = {"PATH_INFO": path, "QUERY_STRING": query}
+    environ["HTTP_HOST"] = "testserver"
+    setup_testing_defaults(environ)
+    environ["wsgi.input"] = io.BytesIO()
+    started: list[str] = []
+    body = b"".join(front(WSGIHandler())(environ, lambda s, h, *_: started.append(s)))
+    return int(started[0].split()[0]), body.decode()
+
+
+def pages(account: Account, post: Post) -> list[str]:
+    """The anonymous pages of the issue: home, archives, subscribe, console login, the API's
+    document."""
+    return [
+        "/",
+        f"/lists/{post.mailing_list.name}/",
+        f"/lists/{post.mailing_list.name}/{post.slug}/",
+        f"/subscriptions/{account.code}/",
+        "/console/login/",
+        "/api/v1/openapi.json",
+    ]
+
+
+@pytest.fixture
+def post(wanabidii: MailingList) -> Post:
+    return archive_post(wanabidii, press_release())
+
+
+def stored_pages(server: Redis) -> int:
+    return len(server.client().keys("*tidings:page:*"))
+
+
+def test_with_the_cache_killed_every_page_is_served_and_healthz_names_it(  # type: ignore[no-untyped-def]
+    cache, client, account, post
+) -> None:
+    for path in pages(account, post):
+        assert get(path)[0] == 200, path
+    assert stored_pages(cache) >= 3  # the public pages were stored
+
+    cache.kill()
+
+    for path in pages(account, post):
+        status, body = get(path)
+        assert status == 200 and len(body) > 100, path
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert "cache" in health.json()["checks"]["cache"]
+    # Staff can still log in; readers can still subscribe (sessions and limits live elsewhere).
+    login = client.post("/console/login/", {"username": "nobody", "password": "x"})
+    assert login.status_code == 200  # the form again, with its error: not a 500
+    subscribe = client.post(
+        f"/subscriptions/{account.code}/", {"email": "new@example.org", "topics": []}
+    )
+    assert subscribe.status_code in (200, 302)
+
+
+def test_with_the_cache_hung_a_page_costs_a_bounded_time(cache, client, account, post) -> None:  # type: ignore[no-untyped-def]
+    path = f"/lists/{post.mailing_list.name}/{post.slug}/"
+    assert get(path)[0] == 200
+    cache.freeze()
+    try:
+        started = time.monotonic()
+        first = get(path)
+        first_took = time.monotonic() - started
+        started = time.monotonic()
+        after = [get(p) for p in pages(account, post)]
+        after_took = time.monotonic() - started
+        health = client.get("/healthz")
+    finally:
+        cache.thaw()
+
+    assert first[0] == 200 and "Hold Migration Talks" in first[1]
+    assert first_took < BOUNDED
+    # The cache is left alone for a while: the next pages do not each wait for it.
+    assert all(status == 200 for status, _ in after)
+    assert after_took < BOUNDED
+    assert health.status_code == 503 and health.json()["checks"]["cache"]
+
+
+def deliver(port: int, mailing_list: MailingList, subject: str) -> None:
+    """A post to the list through Tidings' own SMTP server: 250 means it is kept."""
+    raw = (
+        f"From: usstatebpa@tidings.localhost\r\nTo: {mailing_list.address}\r\n"
+        f"Subject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}@example.org>\r\n"
+        f"Date: Wed, 02 Dec 2015 09:00:00 -0500\r\n\r\nSaid during the outage.\r\n"
+    ).encode()
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        refused = smtp.sendmail("usstatebpa@tidings.localhost", [mailing_list.address], raw)
+    assert refused == {}
+
+
+def test_a_post_answered_250_while_the_cache_is_down_is_relayed_and_archived(  # type: ignore[no-untyped-def]
+    cache, settings, wanabidii, post
+) -> None:
+    index = f"/lists/{wanabidii.name}/"
+    assert get(index)[0] == 200
+    generation = f":1:{pagecache.GENERATION}{pagecache.mailing_list(wanabidii.pk)}"
+    before = int(cache.client().get(generation) or 0)
+
+    cache.freeze()  # the stored index stays in Redis, stale once the post is archived
+    try:
+        with tidings_smtpd(settings) as port:
+            deliver(port, wanabidii, "Outage notes")
+        assert router.route_one()
+    finally:
+        cache.thaw()
+
+    routed = InboundMessage.objects.get()
+    assert routed.state == InboundMessage.DONE, routed.notes
+    assert Post.objects.filter(mailing_list=wanabidii, subject__contains="Outage notes").exists()
+    assert Send.objects.filter(channel=Send.EMAIL).exists()  # relayed to the members
+    # When the cache answers again the worker makes the bump it missed: the index is fresh.
+    time.sleep(pagecache.BREAKER_SECONDS)
+    assert not router.route_one()  # nothing to route; the missed bump is made
+    assert int(cache.client().get(generation) or 0) > before
+    pagecache._recent.clear()  # as another web process would see it
+    assert "Outage notes" in get(index)[1]
+
+
+def test_publishing_goes_on_with_the_cache_down(cache, account, topic: Topic, bob) -> None:  # type: ignore[no-untyped-def]
+    cache.kill()
+
+    send = publish_bulletin(create_bulletin(account, subject="News", body="Hi.", topics=[topic]))
+
+    assert send.pk and Bulletin.objects.get(pk=send.bulletin_id).status != Bulletin.DRAFT
+    assert get(f"/bulletins/{send.bulletin_id}/")[0] == 200
+
+
+def test_with_the_cache_folder_gone_pages_are_served(
+    settings, client, account, post, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache's folder should be")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(blocked / "cache"),
+        }
+    }
+    pagecache.forget()
+
+    for path in pages(account, post):
+        assert get(path)[0] == 200, path
+    archive_post(post.mailing_list, press_release("<press-2@example.org>"))
+    health = client.get("/healthz")
+
+    assert health.status_code == 503 and "cache" in health.json()["checks"]["cache"]
+    assert Post.objects.filter(mailing_list=post.mailing_list).count() == 2
+    pagecache.forget()
+
+
+def test_a_passing_error_while_routing_is_retried_never_dead_lettered(  # type: ignore[no-untyped-def]
+    settings, wanabidii, monkeypatch
+) -> None:
+    handle = router.HANDLERS["list"]
+    failures = [OperationalError("database is locked"), ConnectionResetError("reset by peer")]
+
+    def flaky(*args: object) -> str:
+        if failures:
+            raise failures.pop(0)
+        return handle(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(router.HANDLERS, "list", flaky)
+    with tidings_smtpd(settings) as port:
+        deliver(port, wanabidii, "Retried post")
+    message = InboundMessage.objects.get()
+
+    for _ in range(2):
+        assert router.route_one()
+        message.refresh_from_db()
+        assert message.state == InboundMessage.NEW, message.notes  # waiting, not failed
+        assert not router.route_one()  # not tried again at once
+        InboundMessage.objects.filter(pk=message.pk).update(lease_until=timezone.now())
+
+    assert router.route_one()
+    message.refresh_from_db()
+    assert message.state == InboundMessage.DONE
+    assert Post.objects.filter(mailing_list=wanabidii, subject__contains="Retried post").exists()
+
+
+def test_a_lasting_error_while_routing_is_still_a_dead_letter(
+    settings, wanabidii, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    def broken(*args: object) -> str:
+        raise ValueError("a bug")
+
+    monkeypatch.setitem(router.HANDLERS, "list", broken)
+    with tidings_smtpd(settings) as port:
+        deliver(port, wanabidii, "Broken post")
+
+    assert router.route_one()
+    assert InboundMessage.objects.get().state == InboundMessage.FAILED
