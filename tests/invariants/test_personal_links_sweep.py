@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.policy import compat32, default
 from html import unescape
@@ -244,7 +245,7 @@ def decoded_views(data: bytes) -> list[str]:
         f.flush()
         for message in mailbox.mbox(f.name, create=False):
             for part in message.walk():
-                views += [f"{k}: {v}" for k, v in part.items()]
+                views += [f"{k}: {make_header(decode_header(v))}" for k, v in part.items()]
                 payload = part.get_payload(decode=True)
                 if isinstance(payload, bytes):
                     views.append(payload.decode("utf-8", "replace"))
