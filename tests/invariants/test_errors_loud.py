@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
@@ -163,4 +164,20 @@ def test_the_smscs_failures_are_logged_and_answered(
     assert (command, status, sequence) == (pdu.GENERIC_NACK, pdu.ESME_RSYSERR, 7)
     (line,) = lines(log)
     assert line["logger"] == "tidings.texts.smsc" and "the bind broke" in line["traceback"]
+    assert errors() == before + 1
+
+
+def test_a_worker_that_dies_says_why_in_the_log(
+    log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def run(self: worker.Worker, once: bool = False) -> None:
+        raise RuntimeError("the sender broke")
+
+    monkeypatch.setattr(worker.Worker, "run", run)
+    before = errors()
+    with pytest.raises(SystemExit) as stopped:
+        call_command("worker", "--role", "route", "--once")
+    assert stopped.value.code == 1
+    died = [x for x in lines(log) if x["message"] == "the worker stopped on an error"]
+    assert died and "RuntimeError: the sender broke" in died[0]["traceback"]
     assert errors() == before + 1

@@ -29,6 +29,9 @@ class Command(TidingsCommand):
             asyncio.run(self.run(roles, options["once"], options["idle"]))
         except ValueError as error:
             raise CommandError(str(error)) from error
+        except Exception:  # into the configured log (JSON too) and counted, not bare stderr
+            log.exception("the worker stopped on an error")
+            raise SystemExit(1) from None
 
     async def run(self, roles: tuple[str, ...], once: bool, idle: float) -> None:
         worker = Worker(idle=idle, roles=roles)
