@@ -49,9 +49,11 @@ KEPT = (
 )
 
 
-def mail(subject: str, body: Message | str, number: int = 1) -> EmailMessage:
+def mail(
+    subject: str, body: Message | str, number: int = 1, author: str = "usstatebpa@tidings.localhost"
+) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = "usstatebpa@tidings.localhost"
+    msg["From"] = author
     msg["To"] = "wanabidii@lists.tidings.localhost"
     msg["Subject"] = subject
     msg["Message-ID"] = f"<neutral-{number}@example.gov>"
@@ -164,7 +166,14 @@ def archived(wanabidii: MailingList, bob) -> list[Post]:  # type: ignore[no-unty
         f"Or: {links['unsubscribe_url'].upper().replace('/SUBSCRIPTIONS/', '/subscriptions/')}\n"
     )
     return [
-        archive_post(wanabidii, mail(f"Migration {links['manage_url']}", text)),
+        archive_post(
+            wanabidii,
+            mail(
+                f"Migration {links['manage_url']}",
+                text,
+                author=f'"Bob {links["manage_url"]}" <b@x.org>',
+            ),
+        ),
         archive_post(wanabidii, mail("Fwd: Remarks", bulletin_as_received(bob.pk), 2)),
     ]
 
@@ -186,16 +195,19 @@ def test_search_excerpts_hold_no_personal_link(  # type: ignore[no-untyped-def]
             assert token not in page, (url, query)
 
 
-def test_a_subject_shows_no_personal_link(  # type: ignore[no-untyped-def]
+def test_a_subject_or_an_author_shows_no_personal_link(  # type: ignore[no-untyped-def]
     client: Client, archived: list[Post]
 ) -> None:
     for url in (
         reverse("archive:index", args=["wanabidii"]),
         reverse("archive:post", args=["wanabidii", archived[0].slug]),
+        reverse("archive:thread", args=["wanabidii", archived[0].slug]),
         reverse("archive:feed", args=["wanabidii"]),
+        reverse("archive:search", args=["wanabidii"]) + "?q=migration",
     ):
         page = client.get(url).content.decode()
-        assert "Migration" in page and "/subscriptions/manage/" not in page, url
+        assert "Migration" in page and "Bob" in page, url
+        assert "/subscriptions/manage/" not in page, url
 
 
 def test_a_forwarded_bulletins_mbox_holds_no_personal_link(  # type: ignore[no-untyped-def]

@@ -77,7 +77,7 @@ def list_feed(request: HttpRequest, mailing_list: MailingList, posts: list[Post]
             link=url,
             description=None,  # type: ignore[arg-type]  # no <summary>: <content> has it all
             content=post_html(post, reveal),
-            author_name=post.author_name or "someone",
+            author_name=plain(post.author_name, reveal=reveal) or "someone",
             pubdate=post.date,
             updateddate=post.date,
             unique_id=url,

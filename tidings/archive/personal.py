@@ -38,7 +38,9 @@ REMOVED = "[personal link removed]"
 # The signed tokens personal links carry (lib.tokens, lists.tokens, tracking.tokens).
 TOKEN = re.compile(
     r"(?<![\w-])(?:"
-    r"\d{1,19}-[0-9a-z]{4,9}-[\w-]{22}"  # sign_id: manage, unsubscribe, one-click, /texts/mine/
+    # sign_id: manage, unsubscribe, one-click, /texts/mine/. Its MAC (22 characters of base64)
+    # has a capital, which tells it from a dated slug such as 2024-report-….
+    r"\d{1,19}-[0-9a-z]{4,9}-(?=[\w-]{0,21}(?-i:[A-Z]))[\w-]{22}"
     r"|[\w.-]{8,}:[0-9a-z]{4,}:[\w-]{43}"  # signing.dumps: confirm, list member, offer, comments
     r"|\d{1,19}[.-][0-9a-f]{16}"  # a list's confirmation code; a recipient's tracking token
     r"|[a-z]+\+\d{1,19}\.[0-9a-f]{8,16}(?=@)"  # signed local parts: unsubscribe+…, bounce+…

@@ -19,7 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from tidings.archive.models import Post
-from tidings.archive.personal import neutralize_marked
+from tidings.archive.personal import neutralize_marked, neutralize_text
 from tidings.archive.render import hide_addresses
 from tidings.bulletins.models import Bulletin
 from tidings.topics.models import Topic
@@ -63,7 +63,7 @@ class Hit:
     def author(self) -> str:
         if self.bulletin is not None:
             return self.bulletin.account.name
-        return self.post.author_name or "someone"  # type: ignore[union-attr]
+        return neutralize_text(self.post.author_name) or "someone"  # type: ignore[union-attr]
 
     @property
     def where(self) -> str:
