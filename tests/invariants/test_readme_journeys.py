@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -551,3 +552,42 @@ def test_the_readme_api_example_runs_as_written(demo: Demo) -> None:
                      "/lists"):  # fmt: skip
         status, _ = call("GET", "/api/v1" + resource)
         assert status == 200, resource
+
+
+def test_the_readmes_command_line_chain_runs_as_written(logged_in: Demo, tmp_path: Path) -> None:
+    """`The whole chain without the web UI`, line by line, on the running demo (its `tidings
+    serve` is the one the demo started)."""
+    demo = logged_in
+    chain = README.split("The whole chain without the web UI:\n\n```sh\n", 1)[1].split("```")[0]
+    (tmp_path / "closure.md").write_text(
+        "Main Street Closed Saturday\n\nMain Street is closed from 8 am for the parade.\n"
+    )
+    ran = []
+    for line in chain.splitlines():
+        for command in line.split("#", 1)[0].split("&&"):
+            argv = shlex.split(command)
+            assert argv[0] == "tidings", line
+            if argv[1] == "serve":
+                continue  # running already: the demo's
+            done = subprocess.run(
+                [sys.executable, "-m", "tidings", *argv[1:]],
+                env=demo.env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+            ran.append(argv[1])
+    assert ran[-1] == "status" and "publish" in ran, ran
+
+    def delivered() -> dict[str, str]:
+        sends = json.loads(demo.tidings("status", "--json").stdout)["sends"]
+        return {
+            s["kind"]: s["state"]
+            for s in sends
+            if "Main Street Closed Saturday" in s["what"] or s["what"].startswith("springfield@")
+        }
+
+    done = {"bulletin": "done", "list_post": "done"}
+    eventually("the chain's bulletin and post", lambda: delivered() == done)
+    # The list's member got the relayed post, kept in the captured outbox.
+    outbox = ok(logged_in.admin.open(logged_in.pages["Captured outbox"]))
+    rows = [unescape(row) for row in re.findall(r"<tr>(.*?)</tr>", outbox.text, re.S)]
+    assert [r for r in rows if "homer@example.org" in r and "Main Street Closed" in r], rows
