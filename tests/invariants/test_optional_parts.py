@@ -91,8 +91,7 @@ class Redis:
 
 @pytest.fixture
 def cache(settings) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
-    """The page cache in a Redis of the test's own, as TIDINGS_CACHE_URL sets it up, with a
-    short circuit breaker so that the test need not wait for the cache to be tried again."""
+    """The page cache in a Redis of the test's own, as TIDINGS_CACHE_URL sets it up."""
     server = Redis()
     server.start()
     settings.CACHES = {
@@ -106,12 +105,9 @@ def cache(settings) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
         }
     }
     pagecache.forget()
-    breaker = pagecache.BREAKER_SECONDS
-    pagecache.BREAKER_SECONDS = 0.5
     try:
         yield server
     finally:
-        pagecache.BREAKER_SECONDS = breaker
         server.stop()
         pagecache.forget()
 
@@ -191,9 +187,10 @@ def test_with_the_cache_hung_a_page_costs_a_bounded_time(cache, client, account,
 
     assert first[0] == 200 and "Hold Migration Talks" in first[1]
     assert first_took < BOUNDED
-    # The cache is left alone for a while: the next pages do not each wait for it.
+    # The cache is left alone for a while: the next pages do not each wait for it (each would
+    # cost two timeouts at least, the front's look and the view's generation: 3 s for six).
     assert all(status == 200 for status, _ in after)
-    assert after_took < BOUNDED
+    assert after_took < 2 * BOUNDED
     assert health.status_code == 503 and health.json()["checks"]["cache"]
 
 
@@ -210,8 +207,9 @@ def deliver(port: int, mailing_list: MailingList, subject: str) -> None:
 
 
 def test_a_post_answered_250_while_the_cache_is_down_is_relayed_and_archived(  # type: ignore[no-untyped-def]
-    cache, settings, wanabidii, post
+    cache, settings, wanabidii, post, monkeypatch
 ) -> None:
+    monkeypatch.setattr(pagecache, "BREAKER_SECONDS", 0.3)  # tried again soon after the thaw
     index = f"/lists/{wanabidii.name}/"
     assert get(index)[0] == 200
     generation = f":1:{pagecache.GENERATION}{pagecache.mailing_list(wanabidii.pk)}"
