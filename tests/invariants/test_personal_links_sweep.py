@@ -52,6 +52,8 @@ from tidings.tracking.models import Click, Open, TopicDay, Unsubscribe
 
 WORD = "zanzibar"  # in every planted post, next to the links, so search shows them
 SEARCHES = (WORD, "manage", "unsubscribe", "subscriptions", "lists", "texts mine", "one click")
+# The site's frame: a language switch (its ?next= is the page it is on) and static files.
+CHROME = ("/language/", "/static/")
 URLISH = re.compile(r"(?:\b[a-z][a-z0-9+.-]*:)?//[^\s\"'<>()]+|(?:href|src)=\"([^\"]+)\"", re.I)
 
 
@@ -267,6 +269,8 @@ def on_site(url: str, base: str) -> str | None:
     parts = urllib.parse.urlsplit(unescape(url))
     if not parts.path.startswith("/") or parts.scheme not in ("", "http", "https"):
         return None
+    if parts.path.startswith(CHROME):  # on every page, never personal: tried once is enough
+        return base + parts.path
     return base + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
