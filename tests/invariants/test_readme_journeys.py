@@ -312,8 +312,8 @@ def run_demo(env: dict[str, str]) -> Iterator[Demo]:
             120,
         )
         assert process.poll() is None, f"tidings demo stopped:\n{found.said()}"
-        # `serve` says it runs once it started the web server, which listens a moment later.
-        eventually("the web server", lambda: answers(found.base + "/healthz"), 60)
+        # `serve` says it runs once its pages answer: the user opens the links at once.
+        assert answers(found.base + "/"), f"nothing answers at {found.base}:\n{found.said()}"
         printed = found.said()
         found.pages = {m["label"]: m["url"] for m in PRINTED.finditer(printed)}
         password = re.search(r"Log in as admin / (\S+)", printed)

@@ -86,13 +86,15 @@ class Command(TidingsCommand):
         start("smtpd")
         # Workers relay through this SMTP server when no other relay is set: let it listen
         # first, or their first chunk would find nobody there and wait out a retry delay.
-        self.wait_for_port(options["smtp"], children["smtpd"])
+        self.wait_for_port(options["smtp"], children["smtpd"], what="SMTP")
         if "smsc" in commands:  # likewise for texts, when they go to Tidings' own SMSC
             start("smsc")
-            self.wait_for_port(settings.SMSC_LISTEN, children["smsc"])
+            self.wait_for_port(settings.SMSC_LISTEN, children["smsc"], what="SMSC")
         for name in commands:
             if name not in children:
                 start(name)
+        # "Running" is said once the web pages answer: the demo prints links to open right away.
+        self.wait_for_port(options["http"], children["web"], what="web")
         self.stdout.write(
             f"Tidings is running: web http://{options['http']}/  SMTP {options['smtp']}"
             + ("" if settings.SMS_GATEWAY else f"  SMSC {settings.SMSC_LISTEN}")
@@ -132,7 +134,7 @@ class Command(TidingsCommand):
             self.stdout.write("Tidings stopped.")
 
     def wait_for_port(
-        self, listen: str, child: subprocess.Popen[bytes], seconds: float = 30
+        self, listen: str, child: subprocess.Popen[bytes], *, what: str, seconds: float = 30
     ) -> None:
         host, port = parse_listen(listen)
         if host in ("0.0.0.0", "::", ""):  # noqa: S104 - listening everywhere; connect locally
@@ -144,4 +146,4 @@ class Command(TidingsCommand):
                 return
             except OSError:
                 time.sleep(0.1)
-        log.warning("the SMTP server is not listening on %s yet; starting the rest anyway", listen)
+        log.warning("the %s server is not listening on %s yet; going on anyway", what, listen)
