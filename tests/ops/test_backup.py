@@ -31,8 +31,13 @@ def test_a_backup_made_during_a_send_restores_to_a_working_install(tmp_path: Pat
     tidings(live, "publish", str(body), "--account", "CITY", "--topic", "CITY_1")
     with sink_server() as sink:
         assert sink.relay is not None
-        sink.delay = 0.002
-        env = live | {"TIDINGS_SMTP_RELAY": f"smtp://127.0.0.1:{sink.relay.port}"}
+        # About 12 s for the whole send (8 connections): the backup (a process to start) is
+        # made well within it, even on a loaded machine; small chunks let the worker stop soon.
+        sink.delay = 0.05
+        env = live | {
+            "TIDINGS_SMTP_RELAY": f"smtp://127.0.0.1:{sink.relay.port}",
+            "TIDINGS_DELIVERY_CHUNK_SIZE": "50",
+        }
         worker = subprocess.Popen([sys.executable, "-m", "tidings", "worker", "--role", "send"],
                                   env=env, cwd=ROOT, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
