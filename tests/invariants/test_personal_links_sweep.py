@@ -279,6 +279,8 @@ def public_outputs(base: str, account: Account, mailing_list: MailingList) -> di
     and attachments of every post."""
     name = mailing_list.name
     seeds = [f"/lists/{name}/", f"/bulletins/{account.code}/", f"/lists/{name}/feed/"]
+    # The API's public part: its schema and docs (every endpoint with data asks for a token).
+    seeds += ["/api/v1/openapi.json", "/api/v1/docs"]
     for query in SEARCHES:
         q = urllib.parse.urlencode({"q": query})
         seeds += [f"/lists/{name}/search/?{q}", f"/lists/{name}/search/?{q}&all=1",
