@@ -31,6 +31,7 @@ from tidings.archive.personal import (
     neutralize_message,
     neutralize_text,
 )
+from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.lib.tokens import sign_id
 from tidings.lists.models import MailingList
 from tidings.lists.tokens import confirm_token, member_token
@@ -272,3 +273,20 @@ def test_a_page_rendered_before_is_neutralized_as_it_is_shown(  # type: ignore[n
     page = client.get(reverse("archive:post", args=["wanabidii", post.slug])).content.decode()
     assert "Manage" in page and SUBSCRIBER not in page
     assert re.search(re.escape(REMOVED), page)
+
+
+def test_a_bulletins_web_copy_shows_no_link_its_author_pasted(  # type: ignore[no-untyped-def]
+    client: Client, account: Account, topic: Topic, bob
+) -> None:
+    # The author copied a paragraph from their own copy of an earlier bulletin, links and all.
+    manage = subscriber_links(bob.pk)["manage_url"]
+    body = f"Talks resume.\n\n[Manage your subscription]({manage}) or see {manage.rstrip('/')}"
+    draft = create_bulletin(account, subject="Talks", body=body, topics=[topic])
+    publish_bulletin(draft)
+    for url in (
+        reverse("bulletins:web_copy", args=[draft.pk]),
+        reverse("bulletins:topic", args=[account.code, topic.code]),
+        reverse("bulletins:topic_feed", args=[account.code, topic.code]),
+    ):
+        page = client.get(url).content.decode()
+        assert "Talks resume" in page and "/subscriptions/manage/" not in page, url

@@ -16,6 +16,7 @@ from tidings.accounts.access import is_member
 from tidings.accounts.models import Account
 from tidings.archive import export, topics
 from tidings.archive import search as archive_search
+from tidings.archive.personal import neutralize_html
 from tidings.archive.views import group_by_day, readable_lists
 from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
@@ -68,8 +69,9 @@ def web_copy(request: HttpRequest, pk: int) -> HttpResponse:
         "bulletin": bulletin,
         "topics": visible,
         "topic": topic,
-        # The email's body, rendered and sanitized once; none of a recipient's own parts.
-        "body_html": BulletinRenderer(bulletin).body_html,
+        # The email's body, rendered and sanitized once; none of a recipient's own parts, and
+        # no personal link its author pasted (one from their own copy of an earlier one).
+        "body_html": neutralize_html(BulletinRenderer(bulletin).body_html),
         "newer": newer,
         "older": older,
         "home": reverse("bulletins:topic", args=[account.code, topic.code]),

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tidings.archive.export import ArchiveFeed
+from tidings.archive.personal import neutralize_html, neutralize_text
 from tidings.bulletins.email import BulletinRenderer
 from tidings.bulletins.models import Bulletin
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
@@ -97,7 +98,7 @@ def plain_text(bulletin: Bulletin) -> str:
 
 
 def excerpt(bulletin: Bulletin) -> str:
-    text = " ".join(plain_text(bulletin).split())
+    text = " ".join(neutralize_text(plain_text(bulletin)).split())
     if len(text) <= EXCERPT_CHARS:
         return text
     return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
@@ -125,10 +126,10 @@ def topic_feed(request: HttpRequest, topic: Topic, bulletins: list[Bulletin]) ->
         bulletin.account = account
         url = base + reverse("bulletins:web_copy", args=[bulletin.pk])
         feed.add_item(
-            title=bulletin.subject,
+            title=neutralize_text(bulletin.subject),
             link=url,
             description=None,  # type: ignore[arg-type]  # no <summary>: <content> has it all
-            content=BulletinRenderer(bulletin).body_html,
+            content=neutralize_html(BulletinRenderer(bulletin).body_html),
             author_name=account.name,
             pubdate=bulletin.published_at,
             updateddate=bulletin.published_at,
