@@ -248,7 +248,8 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @wraps(view)
     def marked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Read before rendering: a change made while the page renders makes it stale at once.
-        found = generation()
+        # (Never stored for a reader with credentials: the cache is not even asked.)
+        found = generation() if anonymous(request.META) else None
         request.public_page_generation = (  # type: ignore[attr-defined]
             None if found is None else {ANY: found[ANY]}
         )
