@@ -31,6 +31,7 @@ SLOW_MODULES = {
     "test_processes",
     "test_backup",
     "test_backup_roundtrip",
+    "test_errors_loud_web",
     "test_cli",
     "test_crash_safety",
     "test_smtpd_crash",
