@@ -119,7 +119,9 @@ GENERATION_SECONDS = 0.1
 _seen: dict[str, tuple[object, float]] = {}
 
 
-def _write(scopes: Iterable[str]) -> None:
+def _write(scopes: list[str]) -> None:
+    """Move these generations: Redis at once (MSET), the file cache one after the other in this
+    order; either way no reader sees a scope moved and ANY not."""
     value = time.time_ns()
     values = {GENERATION + scope: value for scope in scopes}
     cache.set_many(values, None)
@@ -139,10 +141,8 @@ def _next_generation(scopes: tuple[str, ...] = ()) -> None:
 def _catch_up() -> None:
     global _missed
     with _missing:
-        missed = _missed
-        if missed:
-            _write([ANY])
-            _write(missed - {ANY})
+        if _missed:
+            _write([ANY, *sorted(_missed - {ANY})])
         _missed = None
 
 
