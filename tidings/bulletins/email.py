@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from django.conf import settings
 from django.template import Context, Template
@@ -21,6 +21,7 @@ from tidings.delivery import mime
 from tidings.lib.html import html_to_text, markdown_to_html, sanitize
 from tidings.lib.languages import for_mail
 from tidings.lib.mail import POLICY as MAIL_POLICY
+from tidings.lib.mail import list_id_header, mailbox
 from tidings.lib.tokens import sign_id
 from tidings.subscribers.addresses import unsubscribe_address
 from tidings.subscribers.links import links_for_token, subscriber_links
@@ -144,13 +145,13 @@ class BulletinRenderer:
         return subject, text, html
 
     def _headers(self, topic: Topic, subject: str) -> list[tuple[str, str]]:
-        sender = formataddr(self.bulletin.from_name_address())
+        sender = mailbox(*self.bulletin.from_name_address())
         list_id = f"{topic.code.lower().replace('_', '-')}.{settings.MAIL_DOMAIN}"
         return [
             ("From", sender),
             ("Subject", subject),
             ("Date", self.date),
-            ("List-Id", f'"{topic.name}" <{list_id}>'),
+            ("List-Id", list_id_header(topic.name, list_id)),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from email.headerregistry import UnstructuredHeader
 from email.policy import EmailPolicy
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses, parseaddr, quote
 from typing import Any
 
 import idna
@@ -32,6 +33,16 @@ def header_addresses(values: list[str]) -> list[str]:
 def sender_name(value: str) -> str:
     name, address = parseaddr(value)
     return name or address
+
+
+def list_id_header(label: str, list_id: str) -> str:
+    """Return a List-Id value (RFC 2919): the label as a quoted phrase, then <list_id>.
+
+    A quote or a backslash in the label is escaped: unescaped, a name such as
+    `News" <other.example.org> "` ended the phrase early and brought in an id of its own, and
+    a reader's filter sorted the mail by it.
+    """
+    return f'"{quote(label)}" <{list_id}>'
 
 
 def wire_address(address: str) -> tuple[str, bool]:
@@ -90,6 +101,29 @@ def _encoded_words(text: str, first_room: int) -> list[str]:
     return words
 
 
+def _phrase_words(text: str, first_room: int) -> list[str]:
+    """Split a display name into encoded words, each ending after one of its spaces if it can.
+
+    RFC 2047 readers ignore the whitespace between encoded words, Python's address parser
+    reads it as a space: a word that ends with the name's own space reads the same to both
+    (give or take a space), where a word cut mid-name read as two words to Python.
+    """
+    overhead = len("=?utf-8?q??=")
+    words: list[str] = []
+    current: list[str] = []
+    room = min(first_room, MAX_ENCODED_WORD)
+    for char in text:
+        piece = _q_char(char)
+        while current and overhead + sum(map(len, current)) + len(piece) > room:
+            cut = max((i + 1 for i, p in enumerate(current) if p == "_"), default=len(current))
+            words.append(f"=?utf-8?q?{''.join(current[:cut])}?=")
+            current = current[cut:]
+            room = min(MAX_LINE - 1, MAX_ENCODED_WORD)
+        current.append(piece)
+    words.append(f"=?utf-8?q?{''.join(current)}?=")
+    return words
+
+
 def fold_header(name: str, value: str) -> str:
     """Return "Name: value" folded into lines of at most 76 characters, ending in CRLF.
 
@@ -116,6 +150,46 @@ def fold_header(name: str, value: str) -> str:
     return prefix + "\r\n ".join(words) + "\r\n"
 
 
+PLAIN_NAME = re.compile("[A-Za-z0-9 ]+")
+# Headers of mailboxes that Tidings writes itself (a name, an address), never Python's folder.
+ADDRESS_HEADERS = {"from", "sender", "reply-to", "to", "cc"}
+
+
+def mailbox(name: str, address: str, room: int = MAX_LINE - len("From: ")) -> str:
+    """Return `name <address>` for an address header, its first line within room characters.
+
+    An ASCII name that fits is written as it is, or quoted when it has more than letters, digits
+    and spaces; any other becomes UTF-8 encoded words, one a line, in which every special
+    character is encoded too. Python's folder, which rewrote long names, left `:`, `,` and `<`
+    of a name bare beside its encoded words: `From: =?utf-8?…?= Bcc: x@attacker.example <…>`
+    reads as a group holding the attacker's address.
+    """
+    if not name:
+        return address
+    plain = f"{name} <{address}>" if PLAIN_NAME.fullmatch(name) else f'"{quote(name)}" <{address}>'
+    if name.isascii() and "=?" not in name and len(plain) <= room:
+        return plain
+    return "\r\n ".join(_phrase_words(name, room)) + f"\r\n <{address}>"
+
+
+def fold_mailboxes(name: str, mailboxes: list[tuple[str, str]]) -> str:
+    """Return "Name: mailbox, mailbox" folded as mailbox() folds each, ending in CRLF."""
+    written = f"{name}: "
+    column = len(written)
+    for index, (display_name, address) in enumerate(mailboxes):
+        # Room for a comma after it; on a line of its own, after the fold's space.
+        room = (MAX_LINE - column if index == 0 else MAX_LINE - 1) - 1
+        piece = mailbox(display_name, address, room)
+        if index and ("\r\n" in piece or column + 2 + len(piece) + 1 > MAX_LINE):
+            written += ",\r\n " + piece
+        elif index:
+            written += ", " + piece
+        else:
+            written += piece
+        column = len(written) - written.rfind("\n") - 1
+    return written + "\r\n"
+
+
 class HeaderPolicy(EmailPolicy):
     """Python's SMTP policy, with free text headers folded by fold_header().
 
@@ -138,16 +212,39 @@ class HeaderPolicy(EmailPolicy):
         # one line; values from Tidings' own records were refused when they were entered.
         if isinstance(value, str):
             value = one_line(value)
+            if "=?" in value and self._free_text(name, value):
+                # Python decodes the encoded words of a value it is given: a post whose subject
+                # says "=?utf-8?q?…?=" as text was decoded a second time. Given as encoded
+                # words itself, it reads back as the text it is.
+                value = " ".join(_encoded_words(value, MAX_ENCODED_WORD))
         return super().header_store_parse(name, value)  # type: ignore[no-any-return]
+
+    def _mailboxes(self, name: str, value: Any) -> list[tuple[str, str]] | None:
+        """The (name, address) pairs of an address header set by code, when it is only
+        mailboxes with ASCII addresses; else None (Python writes it)."""
+        if name.lower() not in ADDRESS_HEADERS or not hasattr(value, "groups"):
+            return None
+        if any(group.display_name is not None for group in value.groups):
+            return None
+        pairs = [(a.display_name, a.addr_spec) for a in value.addresses]
+        if not pairs or not all(address.isascii() for _, address in pairs):
+            return None
+        return pairs
 
     def fold(self, name: str, value: str) -> str:
         if self._free_text(name, value):
             return fold_header(name, str(value))
+        mailboxes = self._mailboxes(name, value)
+        if mailboxes is not None:
+            return fold_mailboxes(name, mailboxes)
         return super().fold(name, value)
 
     def fold_binary(self, name: str, value: str) -> bytes:
         if self._free_text(name, value):
             return fold_header(name, str(value)).encode("ascii")
+        mailboxes = self._mailboxes(name, value)
+        if mailboxes is not None:
+            return fold_mailboxes(name, mailboxes).encode("ascii")
         return super().fold_binary(name, value)
 
 

@@ -12,6 +12,7 @@ from tidings.delivery.actions import send_message
 from tidings.delivery.models import Send
 from tidings.delivery.notices import notice
 from tidings.lib.languages import for_mail
+from tidings.lib.mail import list_id_header
 from tidings.lists.members import find_member
 from tidings.lists.models import MailingList
 
@@ -45,7 +46,7 @@ def list_notice(
         subject = render_to_string(f"lists/email/{name}_subject.txt", context)
         text = render_to_string(f"lists/email/{name}_body.txt", context)
     headers = {"Reply-To": reply_to} if reply_to else {}
-    headers["List-Id"] = f'"{mailing_list.label}" <{mailing_list.list_id}>'
+    headers["List-Id"] = list_id_header(mailing_list.label, mailing_list.list_id)
     return notice(
         sender=(mailing_list.label, mailing_list.command_address("request")),
         to=to,

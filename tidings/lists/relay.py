@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tidings.delivery.models import Delivery, Send
 from tidings.inbound.models import InboundMessage
-from tidings.lib.mail import POLICY
+from tidings.lib.mail import POLICY, list_id_header
 from tidings.lists import arc, dmarc
 from tidings.lists.attachments import strip_attachments
 from tidings.lists.authenticity import Authentication, authenticate
@@ -144,7 +144,7 @@ def unsubscribe_header(mailing_list: MailingList) -> str:
 def list_headers(mailing_list: MailingList, msg: EmailMessage, permalink: str) -> None:
     for name in REPLACED_HEADERS:
         del msg[name]
-    msg["List-Id"] = f'"{mailing_list.label}" <{mailing_list.list_id}>'
+    msg["List-Id"] = list_id_header(mailing_list.label, mailing_list.list_id)
     msg["List-Post"] = f"<mailto:{mailing_list.address}>"
     msg["List-Help"] = (
         f"<mailto:{mailing_list.command_address('request')}?subject=help>, "
