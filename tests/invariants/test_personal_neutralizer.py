@@ -47,6 +47,8 @@ KEPT = (
     "https://news.example.gov/lists/wanabidii/join/",
     "https://news.example.gov/subscriptions/USSTATEBPA/",
     "https://news.example.gov/bulletins/12/",
+    "https://www.state.gov/2024-report-on-the-talks-in-paris1/",  # shaped like a sign_id
+    "https://www.state.gov/cases/12-3456789012345678/",  # shaped like a tracking token
 )
 
 

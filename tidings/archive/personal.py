@@ -42,7 +42,9 @@ TOKEN = re.compile(
     # has a capital, which tells it from a dated slug such as 2024-report-….
     r"\d{1,19}-[0-9a-z]{4,9}-(?=[\w-]{0,21}(?-i:[A-Z]))[\w-]{22}"
     r"|[\w.-]{8,}:[0-9a-z]{4,}:[\w-]{43}"  # signing.dumps: confirm, list member, offer, comments
-    r"|\d{1,19}[.-][0-9a-f]{16}"  # a list's confirmation code; a recipient's tracking token
+    # A list's confirmation code; a recipient's tracking token. A letter among the 16 hex
+    # digits tells it from a long number (a MAC of digits only is still caught by its path).
+    r"|\d{1,19}[.-](?=[0-9]{0,15}[a-f])[0-9a-f]{16}"
     r"|[a-z]+\+\d{1,19}\.[0-9a-f]{8,16}(?=@)"  # signed local parts: unsubscribe+…, bounce+…
     r")(?![\w-])",
     re.I,
