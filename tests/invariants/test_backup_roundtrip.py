@@ -2,10 +2,10 @@
 `tidings backup` and `tidings restore` into a fresh data dir, and a send in progress resumes.
 
 The live installation holds media (a logo, an image in a bulletin already sent), a list post
-with an attachment, a comment, DKIM keys, the data dir's secrets (subscribers' signed links)
-and a send stopped halfway. Its public pages are collected by following links from the home
-page and the addresses mail carries; each is fetched before the backup and after the restore
-(Django's test client in each installation's own process): same status, same bytes.
+with an attachment, a comment, a queued import, DKIM keys, the data dir's secrets (subscribers'
+signed links) and a send stopped halfway. Its public pages are collected by following links
+from the home page and the addresses mail carries; each is fetched before the backup and after
+the restore (Django's test client in each installation's own process): same status, same bytes.
 """
 
 from __future__ import annotations
@@ -87,6 +87,12 @@ mbox.write_bytes(
 import_mbox(roads, mbox)
 post = Post.objects.get()
 add_comment(post, name="Lisa", email="lisa@example.org", body="Thank you.")
+
+# A console import no worker has taken yet: its upload waits in the data dir.
+from io import BytesIO
+from tidings.subscribers.import_jobs import queue_import
+csv = b"email\nmarge@example.org\nhomer@example.org\n"
+queue_import(account, None, BytesIO(csv), "more.csv", len(csv), [topic], confirmed=True)
 """
 )
 
@@ -158,6 +164,10 @@ def run(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()} if folder.is_dir() else {}
+
+
 def deliveries(data: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(data / "tidings.sqlite3") as db:
         return db.execute(
@@ -214,6 +224,8 @@ def test_a_restored_installation_answers_every_public_url_as_the_first_did(tmp_p
     assert (tmp_path / "restored" / "dkim" / "tidings.localhost.pem").read_bytes() == (
         keys / "tidings.localhost.pem"
     ).read_bytes()
+    queued = files(tmp_path / "live" / "data" / "imports")
+    assert queued and files(tmp_path / "restored" / "data" / "imports") == queued
 
     # The send resumes where it stopped: every row as it was, then each reader once.
     assert deliveries(tmp_path / "restored" / "data") == ledger
