@@ -8,6 +8,7 @@ name with it wrote `Bcc:`-looking text into From.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -18,12 +19,16 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from tests.api.test_api_base import Api, api, api_as  # noqa: F401
+from tests.feeds.test_watch_server import FeedServer, running_server
 from tests.lists.test_list_relay import POST, deliver
 from tests.smtp_helpers import sink_server
 from tidings.accounts.models import Account
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
+from tidings.bulletins.models import Bulletin
 from tidings.delivery.models import Delivery, Send
 from tidings.delivery.worker import process_chunk
+from tidings.feeds.models import Watch
+from tidings.feeds.poll import poll_watch
 from tidings.inbound.models import InboundMessage
 from tidings.lists.models import MailingList
 from tidings.subscribers.actions import subscribe
@@ -156,3 +161,33 @@ def test_a_post_whose_subject_decodes_to_a_line_separator_is_relayed(wanabidii) 
     relayed = message_from_bytes(data, policy=default)
     assert relayed["Subject"] == "[wanabidii] Talks Bcc: x@example.org"
     assert not any(line.startswith(b"Bcc:") for line in _header_lines(data))
+
+
+def _rss(*titles: str) -> bytes:
+    """An RSS feed of items whose guid is their position from the oldest."""
+    items = "".join(
+        f"<item><title>{t}</title><link>https://feeds.test/{n}</link><guid>g{n}</guid></item>"
+        for n, t in reversed(list(enumerate(reversed(titles))))
+    )
+    channel = f"<channel><title>x</title>{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+@pytest.fixture
+def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedServer]:
+    yield from running_server(monkeypatch)
+
+
+def test_a_feed_title_is_made_header_safe_not_refused(
+    feed_server: FeedServer, topic: Topic
+) -> None:
+    # An Arabic headline in a right-to-left embedding, with a line separator inside.
+    headline = "\u202b\u0623\u062e\u0628\u0627\u0631\u2028Bcc: x@example.org\u202c"
+    url = feed_server.serve("/news.xml", _rss("Old"))
+    watch = Watch.objects.create(topic=topic, url=url, mode=Watch.DRAFT, kind=Watch.FEED)
+    assert poll_watch(watch).primed == 1
+    feed_server.serve("/news.xml", _rss(headline, "Old"))
+    result = poll_watch(watch)
+    assert result.skipped == []
+    bulletin = Bulletin.objects.get(feed_items__watch=watch)
+    assert bulletin.subject == "\u0623\u062e\u0628\u0627\u0631 Bcc: x@example.org"

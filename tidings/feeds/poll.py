@@ -33,6 +33,7 @@ from tidings.bulletins.models import Bulletin
 from tidings.feeds.actions import notify_reviewers
 from tidings.feeds.fetch import FetchError, Response, fetch
 from tidings.feeds.models import Item, Watch
+from tidings.lib.headers import printable_line
 from tidings.lib.html import html_to_text, sanitize
 
 log = logging.getLogger("tidings.feeds")
@@ -241,7 +242,9 @@ def _decode(response: Response) -> str:
 
 
 def _subject(title: str, content: str) -> str:
-    subject = title or _squash(html_to_text(sanitize(content)))[:80] or "New item"
+    # A feed's text, not ours: what no header may carry is taken out rather than refused.
+    subject = title or _squash(html_to_text(sanitize(content)))[:80]
+    subject = _squash(printable_line(subject)) or "New item"
     return subject[:SUBJECT_MAX]
 
 

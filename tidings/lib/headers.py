@@ -84,6 +84,21 @@ def one_line(value: str) -> str:
     return LINE_BREAKS.sub(" ", value)
 
 
+def printable_line(value: str) -> str:
+    """Return value with no unsafe character: controls and line breaks become spaces, the bidi
+    controls and lone surrogates go.
+
+    For text from elsewhere that becomes a header (a feed item's title as a bulletin's subject):
+    an Arabic headline with a right-to-left embedding is news, not an error.
+    """
+    kept = []
+    for char in value:
+        if char in BIDI_CONTROLS or unicodedata.category(char) == "Cs":
+            continue
+        kept.append(" " if unicodedata.category(char) in UNSAFE_CATEGORIES else char)
+    return "".join(kept)
+
+
 class HeaderValueError(ValueError):
     """A value that would break out of its header line; the message is not written."""
 
