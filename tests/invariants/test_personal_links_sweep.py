@@ -7,6 +7,11 @@ the page cache), search on this database, Atom feeds, every mbox export (its par
 quoted-printable and base64), attachment downloads. No minted token may be in any of it, and
 everything URL-shaped in it is tried against the running site, GET and POST (one-click): no one
 may be unsubscribed, confirmed, shown their preferences or counted.
+
+The links: a subscriber's manage, unsubscribe and one-click (a digest's are the same signed
+links), /texts/mine/, a subscription's confirmation, a network offer, the open image and a
+tracked click (from bob's own copy of a bulletin, forwarded whole), a member's list unsubscribe
+and re-enable, a join's confirmation, a comment notice's unsubscribe.
 """
 
 from __future__ import annotations
@@ -67,7 +72,6 @@ class Planted:
 
     links: dict[str, str]
     tokens: dict[str, str]  # token: the name of the link that carries it
-    list_address: str
     post_ids: list[int] = field(default_factory=list)
 
 
@@ -174,7 +178,7 @@ def plant(account: Account, topic: Topic, mailing_list: MailingList, base: str) 
     travel = create_topic(account, name="Travel", code="USSTATEBPA_2")
     links["offer"] = base + reverse("subscribers:network_offer", args=[offer_token(bob, travel)])
 
-    planted = Planted(links, {}, mailing_list.address)
+    planted = Planted(links, {})
     # 1. Text, quoted-printable, the subject too.
     first = EmailMessage()
     first.set_content(forms(links), cte="quoted-printable")
