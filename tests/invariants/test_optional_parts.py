@@ -14,7 +14,8 @@ import signal
 import smtplib
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -112,6 +113,13 @@ def cache(settings) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
         pagecache.forget()
 
 
+@lru_cache(maxsize=1)
+def application() -> Callable[..., Iterable[bytes]]:
+    """The front over Django's WSGI handler, as tidings.wsgi makes it (once: its middleware is
+    loaded once per process, as in a web server's)."""
+    return front(WSGIHandler())
+
+
 def get(path: str) -> tuple[int, str]:
     """An anonymous GET through the application the web server runs (the front, then Django)."""
     path, _, query = path.partition("?")
@@ -120,7 +128,7 @@ def get(path: str) -> tuple[int, str]:
     setup_testing_defaults(environ)
     environ["wsgi.input"] = io.BytesIO()
     started: list[str] = []
-    body = b"".join(front(WSGIHandler())(environ, lambda s, h, *_: started.append(s)))
+    body = b"".join(application()(environ, lambda s, h, *_: started.append(s)))
     return int(started[0].split()[0]), body.decode()
 
 
