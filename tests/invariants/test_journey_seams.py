@@ -4,12 +4,14 @@ the count shown before sending, each checked against what the other side really 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tidings.bulletins.actions import create_bulletin, publish_bulletin, schedule_bulletin
 from tidings.bulletins.models import Bulletin
@@ -67,10 +69,6 @@ def admin(client: Client, alice) -> Client:  # type: ignore[no-untyped-def]
 
 
 def test_every_report_link_of_the_bulletin_list_answers(admin, account, topic, bob) -> None:  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     create_bulletin(account, subject="Still a draft", body="Body.", topics=[topic])
     later = create_bulletin(account, subject="For tomorrow", body="Body.", topics=[topic])
     schedule_bulletin(later, timezone.now() + timedelta(days=1))
