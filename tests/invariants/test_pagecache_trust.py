@@ -239,3 +239,32 @@ def test_a_change_while_a_page_renders_keeps_it_out_of_the_cache(post, wanabidii
     pagecache.shows(request, pagecache.mailing_list(wanabidii.pk))
 
     assert request.public_page_generation is None
+
+
+def test_a_bulletin_leaves_other_accounts_pages_stored(  # type: ignore[no-untyped-def]
+    account, topic, other_account, second_tenant
+) -> None:
+    from tidings.bulletins.actions import create_bulletin, publish_bulletin
+    from tidings.topics.actions import create_topic
+
+    theirs = create_topic(other_account, name="Notices", code="OTHER_1")
+    first = publish_bulletin(
+        create_bulletin(other_account, subject="Old", body="Hi.", topics=[theirs])
+    )
+    web_copy = f"/bulletins/{first.bulletin_id}/"
+    their_topic = f"/bulletins/{other_account.code}/{theirs.code}/"
+    for path in (web_copy, their_topic, url(second_tenant)):
+        assert get(path)[0] == 200, path
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE topics_topic SET name = 'Renamed' WHERE id = %s", [theirs.pk])
+    behind_the_cache(second_tenant, "Changed quietly")
+
+    publish_bulletin(create_bulletin(account, subject="Ours", body="Hi.", topics=[topic]))
+
+    # Another account's bulletin: this account's pages are still the stored ones.
+    assert "Renamed" not in get(web_copy)[1] + get(their_topic)[1]
+    assert "Changed quietly" not in get(url(second_tenant))[1]
+    # Their own bulletin makes their pages fresh.
+    publish_bulletin(create_bulletin(other_account, subject="New", body="Hi.", topics=[theirs]))
+    assert "Renamed" in get(their_topic)[1]
+    assert "Renamed" in get(web_copy)[1]

@@ -54,6 +54,7 @@ def web_copy(request: HttpRequest, pk: int) -> HttpResponse:
         Bulletin.objects.select_related("account"), pk=pk, status__in=PUBLISHED
     )
     account = bulletin.account
+    pagecache.shows(request, pagecache.account(account.pk))
     speak_for(request, account=account.language)
     its_topics = list(bulletin.topics.order_by("name", "pk"))
     member = any(not t.archive_public for t in its_topics) and is_member(request.user, account)
