@@ -49,14 +49,15 @@ BOUNDED = 1.5
 class Redis:
     """A redis-server of this test's own, to kill, freeze and start again."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
         self.port = free_port()
+        self.options = options
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             [SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
+             "--appendonly", "no", *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         client = self.client()
@@ -90,10 +91,9 @@ class Redis:
             self.kill()
 
 
-@pytest.fixture
-def cache(settings) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
+def redis_cache(settings, *options: str) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
     """The page cache in a Redis of the test's own, as TIDINGS_CACHE_URL sets it up."""
-    server = Redis()
+    server = Redis(*options)
     server.start()
     settings.CACHES = {
         "default": {
@@ -111,6 +111,17 @@ def cache(settings) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
     finally:
         server.stop()
         pagecache.forget()
+
+
+@pytest.fixture
+def cache(settings) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
+    yield from redis_cache(settings)
+
+
+@pytest.fixture
+def full_cache(settings) -> Iterator[Redis]:  # type: ignore[no-untyped-def]
+    """A Redis that refuses writes once 2 MB are used."""
+    yield from redis_cache(settings, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
 
 
 @lru_cache(maxsize=1)
@@ -316,3 +327,21 @@ def test_a_lasting_error_while_routing_is_still_a_dead_letter(
 
     assert router.route_one()
     assert InboundMessage.objects.get().state == InboundMessage.FAILED
+
+
+def test_with_the_cache_full_pages_are_served_and_posts_archived(  # type: ignore[no-untyped-def]
+    full_cache, client, account, post
+) -> None:
+    filler = full_cache.client()
+    with pytest.raises(redis.exceptions.OutOfMemoryError):
+        for n in range(10_000):
+            filler.set(f"filler:{n}", b"x" * 10_000)
+
+    for path in pages(account, post):
+        assert get(path)[0] == 200, path
+    archive_post(post.mailing_list, press_release("<press-2@example.org>"))
+    health = client.get("/healthz")
+
+    assert health.status_code == 503 and "OutOfMemoryError" in health.json()["checks"]["cache"]
+    assert Post.objects.filter(mailing_list=post.mailing_list).count() == 2
+    assert "Hold Migration Talks" in get(f"/lists/{post.mailing_list.name}/")[1]
