@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tidings.accounts.actions import add_member, add_sender_identity, create_account
@@ -31,12 +31,14 @@ from tidings.lists.actions import create_list
 from tidings.lists.models import MailingList
 from tidings.lists.tokens import confirm_token, member_token
 from tidings.subscribers.actions import confirmation_url, subscribe, suppress
+from tidings.subscribers.actions import settings_for as subscribe_settings_for
 from tidings.subscribers.links import subscriber_links
 from tidings.subscribers.models import ImportJob
 from tidings.subscribers.network import offer_token
 from tidings.texts.actions import set_keyword, subscribe_number
 from tidings.texts.gateways import hook_token
 from tidings.topics.actions import create_topic, save_category
+from tidings.tracking.actions import settings_for as tracking_settings_for
 from tidings.tracking.models import Link
 from tidings.tracking.tokens import recipient_token
 
@@ -208,20 +210,25 @@ def build_world() -> World:
     account_a = Account.objects.get(code=a.code)
     account_b = Account.objects.get(code=b.code)
     users = {
-        "superuser": User.objects.create_superuser("root", "root@example.gov", "pw"),
-        "member": User.objects.create_user("member", "member1@example.org", "pw"),
+        # No passwords: the walk logs in with sessions, and hashing costs a second each.
+        "superuser": User.objects.create_superuser("root", "root@example.gov", None),
+        "member": User.objects.create_user("member", "member1@example.org", None),
     }
     for role in ("admin", "topic_admin", "author", "viewer"):
-        users[role] = User.objects.create_user(role, f"{role}@example.gov", "pw")
+        users[role] = User.objects.create_user(role, f"{role}@example.gov", None)
         topics = account_a.topics.filter(pk=a.ids["topic"]) if role == "author" else []
         membership = add_member(account_a, role, role, topics)
         a.ids["membership"] = membership.pk  # the viewer's, the last one
-    users["outsider"] = User.objects.create_user("outsider", "outsider@example.gov", "pw")
+    users["outsider"] = User.objects.create_user("outsider", "outsider@example.gov", None)
     b.ids["membership"] = add_member(account_b, "outsider", "admin").pk
     api_secrets = {}
     for role in ("admin", "topic_admin", "author", "viewer"):
         api_secrets[f"token_{role}"] = create_token(account_a, name=role, role=role)[1]
     api_secrets["token_outsider"] = create_token(account_b, name="other", role="admin")[1]
+    Group.objects.create(name="Operators")
+    for account in (account_a, account_b):
+        subscribe_settings_for(account)
+        tracking_settings_for(account)
     captured = store_message(
         CAPTURED,
         mail_from="usstatebpa@tidings.localhost",

@@ -12,6 +12,7 @@ from tidings.accounts.access import account_for, has_role
 from tidings.accounts.models import Membership
 from tidings.archive import actions
 from tidings.archive.models import Comment
+from tidings.lib.web import posted_id
 from tidings.lists.models import MailingList
 
 # Approving and rejecting comments is for topic admins and admins; viewers may look.
@@ -26,7 +27,7 @@ def comments(request: HttpRequest, account: str, name: str) -> HttpResponse:
     mailing_list = get_object_or_404(MailingList, account=owner, name=name)
     if request.method == "POST":
         comment = get_object_or_404(
-            Comment, pk=request.POST.get("comment"), post__mailing_list=mailing_list
+            Comment, pk=posted_id(request.POST.get("comment")), post__mailing_list=mailing_list
         )
         if request.POST.get("action") == "approve":
             actions.approve_comment(comment)

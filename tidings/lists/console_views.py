@@ -20,6 +20,7 @@ from tidings.accounts.access import account_for, account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.inbound.models import InboundMessage
 from tidings.inbound.router import parse
+from tidings.lib.web import posted_id
 from tidings.lists import actions, importer, membership
 from tidings.lists.forms import AddressesForm, RejectForm, SenderForm, SettingsForm
 from tidings.lists.members import members_page
@@ -81,7 +82,9 @@ def settings_page(request: HttpRequest, account: str, name: str) -> HttpResponse
 def members(request: HttpRequest, account: str, name: str) -> HttpResponse:
     mailing_list = list_of(request, account, name, role_for(request))
     if request.method == "POST":
-        member = get_object_or_404(Member, pk=request.POST.get("member"), mailing_list=mailing_list)
+        member = get_object_or_404(
+            Member, pk=posted_id(request.POST.get("member")), mailing_list=mailing_list
+        )
         action = request.POST.get("action")
         if action == "remove":
             membership.remove_member(mailing_list, member.address)
@@ -171,7 +174,7 @@ def queue(request: HttpRequest, account: str, name: str) -> HttpResponse:
     if request.method == "POST":
         record = get_object_or_404(
             ListMessage.objects.select_related("mailing_list", "inbound"),
-            pk=request.POST.get("post"),
+            pk=posted_id(request.POST.get("post")),
             mailing_list=mailing_list,
         )
         if request.POST.get("action") == "discard" and request.POST.get("confirmed") != "yes":

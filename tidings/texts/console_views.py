@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from tidings.accounts.access import account_view, has_role
 from tidings.accounts.models import Account, Membership
 from tidings.delivery.models import Send
+from tidings.lib.web import posted_ids
 from tidings.texts import actions
 from tidings.texts.gateways import hook_token
 from tidings.texts.models import CapturedText, InboundText, Keyword, Phone, TextProgram
@@ -79,7 +80,8 @@ def program_settings(request: HttpRequest, account: Account) -> HttpResponse:
 @require_POST
 @account_view(Membership.ADMIN)
 def add_number(request: HttpRequest, account: Account) -> HttpResponse:
-    topics = list(Topic.objects.filter(account=account, pk__in=request.POST.getlist("topics")))
+    chosen = posted_ids(request.POST.getlist("topics"))
+    topics = list(Topic.objects.filter(account=account, pk__in=chosen))
     try:
         phone = actions.subscribe_number(
             account, request.POST.get("number", ""), topics, source=Phone.CONSOLE

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from tidings.accounts.models import Account
 from tidings.lib.languages import speak_for
 from tidings.lib.tokens import BadToken
-from tidings.lib.web import client_network
+from tidings.lib.web import client_network, posted_id
 from tidings.subscribers.actions import allow
 from tidings.subscribers.links import subscriber_from_token
 from tidings.subscribers.views import bad_link
@@ -84,7 +84,7 @@ def mine(request: HttpRequest, token: str) -> HttpResponse:
     context: dict[str, object] = {"account": account, "form": form, "token": token}
     if request.method == "POST":
         if "stop" in request.POST:
-            phone = phones.filter(pk=request.POST.get("stop", "")).first()
+            phone = phones.filter(pk=posted_id(request.POST.get("stop"))).first()
             if phone is not None:
                 actions.stop_number(phone)
                 context["stopped"] = phone.number
