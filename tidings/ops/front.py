@@ -1,7 +1,10 @@
 """The front of the web application: the requests that come by the million are answered here,
 before Django builds a request: the open image and click redirects of a large send (counted in
 batches, tracking.hits) and public pages already rendered (lib.pagecache). Everything else, and
-anything the front is unsure of, goes to Django."""
+anything the front is unsure of, goes to Django: a request with any cookie but the CSRF and
+language ones (as Django reads them) or an Authorization header, and every page while the cache
+fails (lib.pagecache leaves a failed cache alone a few seconds, so a hung one costs one
+request its timeout)."""
 
 from __future__ import annotations
 
