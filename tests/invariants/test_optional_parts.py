@@ -21,6 +21,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import redis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -254,13 +255,21 @@ def test_a_post_answered_250_while_the_cache_is_down_is_relayed_and_archived(  #
     assert "Outage notes" in get(index)[1]
 
 
-def test_publishing_goes_on_with_the_cache_down(cache, account, topic: Topic, bob) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_goes_on_with_the_cache_down(
+    cache, account, topic: Topic, bob, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     cache.kill()
 
     send = publish_bulletin(create_bulletin(account, subject="News", body="Hi.", topics=[topic]))
+    text = tmp_path / "notice.md"
+    text.write_text("# Office closed\n\nThe office is closed on Friday.\n")
+    call_command("publish", str(text), "--account", account.code, "--topic", topic.code)
 
     assert send.pk and Bulletin.objects.get(pk=send.bulletin_id).status != Bulletin.DRAFT
     assert get(f"/bulletins/{send.bulletin_id}/")[0] == 200
+    published = Bulletin.objects.get(subject="Office closed")
+    assert published.status != Bulletin.DRAFT
+    assert get(f"/bulletins/{published.pk}/")[0] == 200
 
 
 def test_with_the_cache_folder_gone_pages_are_served(
