@@ -409,6 +409,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
 # The socket's address, as every other limit reads it (X-Forwarded-For is the client's to fake).
 AXES_CLIENT_IP_CALLABLE = "tidings.lib.web.client_ip"
+# The name a failed login is recorded under, cut to the record's column (a long one was a 500).
+AXES_USERNAME_CALLABLE = "tidings.lib.web.login_username"
 
 # API requests one token may make per minute (429 with Retry-After beyond; 0: no limit).
 API_RATE_PER_MINUTE = env_int("TIDINGS_API_RATE_PER_MINUTE", 600)

@@ -765,7 +765,7 @@ def call(walk: Walk, role: str, method: str, path: str, body: Any = None) -> Htt
 # Who posts each page's forms (as rendered, then hostile): the console's admin and limited
 # author, the admin site's superuser, the public's anonymous reader and list member.
 FORM_ROLES = {
-    "console": ("admin", "author"),
+    "console": ("anonymous", "admin", "author"),
     "admin": ("superuser",),
     "public": ("anonymous", "member"),
     "api": ("anonymous",),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 
 from tidings.lib.network import network_of
@@ -35,3 +37,10 @@ def posted_id(value: str | None) -> int:
 def posted_ids(values: list[str]) -> list[int]:
     """Return the row ids among posted values (a multiple choice), leaving out all else."""
     return [n for n in (posted_id(v) for v in values) if n]
+
+
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """Return the username a login attempt is recorded under (django-axes): as typed, without
+    NUL, cut to the 255 characters its column holds (Django's login form checks no length)."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value or "").replace("\x00", "")[:255]

@@ -339,6 +339,8 @@ def send_welcome(subscriber: Subscriber) -> None:
 
 
 def set_welcome_text(account: Account, text: str) -> None:
+    # NUL is no text (PostgreSQL refuses it in a column: it was a 500).
+    text = text.replace("\x00", "")
     SubscribeSettings.objects.update_or_create(account=account, defaults={"welcome_text": text})
 
 
