@@ -315,6 +315,12 @@ def _received_by(sink: Sink, address: str) -> bytes:
 @EXAMPLES
 @given(topic_name=safe_values, sender_name=safe_values, title=safe_values)
 @example(topic_name='N"quoted" \\ (c) =?x?=', sender_name="N, Bcc: x@a.example", title="N  a")
+@example(
+    # Python's folder wrote this From as `=?utf-8?…?= Bcc: x@attacker.example, y@… <…>`: a group.
+    topic_name="N" + "ü" * 90,
+    sender_name="Ñews: Bcc: x@attacker.example, y@attacker.example and a name long enough to fold",
+    title="N" + "ä" * 200,
+)
 def test_accepted_values_reach_a_subscriber_whole(
     topic_name: str, sender_name: str, title: str, account: Account, topic: Topic, bob: Any
 ) -> None:
