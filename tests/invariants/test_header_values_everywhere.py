@@ -378,3 +378,16 @@ def test_accepted_values_reach_a_list_member_whole(
     assert _phrase(str(msg["List-Id"])) == _squashed(display_name)
     assert _squashed(str(msg["Subject"])) == _squashed(f"{wanabidii.subject_tag} {subject}")
     assert _display_name(data, msg, account.sender_address) == _squashed(author)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(names=st.lists(safe_values, min_size=1, max_size=3), header=st.sampled_from(["From", "To"]))
+def test_every_mailbox_header_reads_back_as_its_mailboxes(names: list[str], header: str) -> None:
+    addresses = [f"p{index}@example.org" for index in range(len(names))]
+    msg = EmailMessage(policy=POLICY)
+    msg[header] = ", ".join(formataddr(pair) for pair in zip(names, addresses, strict=True))
+    data = msg.as_bytes()
+    lines = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert all(len(line) <= 76 for line in lines), lines
+    parsed = message_from_bytes(data, policy=default)[header]
+    assert [a.addr_spec for a in parsed.addresses] == addresses
