@@ -190,7 +190,9 @@ def test_with_the_cache_killed_every_page_is_served_and_healthz_names_it(  # typ
     assert subscribe.status_code in (200, 302)
 
 
-def test_with_the_cache_hung_a_page_costs_a_bounded_time(cache, client, account, post) -> None:  # type: ignore[no-untyped-def]
+def test_with_the_cache_hung_a_page_costs_a_bounded_time(
+    cache, client, account, post, caplog
+) -> None:  # type: ignore[no-untyped-def]
     path = f"/lists/{post.mailing_list.name}/{post.slug}/"
     assert get(path)[0] == 200
     cache.freeze()
@@ -198,19 +200,17 @@ def test_with_the_cache_hung_a_page_costs_a_bounded_time(cache, client, account,
         started = time.monotonic()
         first = get(path)
         first_took = time.monotonic() - started
-        started = time.monotonic()
         after = [get(p) for p in pages(account, post)]
-        after_took = time.monotonic() - started
         health = client.get("/healthz")
     finally:
         cache.thaw()
+    waits = [r for r in caplog.records if r.getMessage().startswith("the page cache failed")]
 
     assert first[0] == 200 and "Hold Migration Talks" in first[1]
-    assert first_took < BOUNDED
-    # The cache is left alone for a while: the next pages do not each wait for it (each would
-    # cost two timeouts at least, the front's look and the view's generation: 3 s for six).
+    assert first_took < BOUNDED  # one socket timeout, not five seconds
     assert all(status == 200 for status, _ in after)
-    assert after_took < 2 * BOUNDED
+    # The cache was then left alone: the other pages (and /healthz) did not wait for it again.
+    assert len(waits) == 1
     assert health.status_code == 503 and health.json()["checks"]["cache"]
 
 
