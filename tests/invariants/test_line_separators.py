@@ -8,6 +8,7 @@ name with it wrote `Bcc:`-looking text into From.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -191,3 +192,20 @@ def test_a_feed_title_is_made_header_safe_not_refused(
     assert result.skipped == []
     bulletin = Bulletin.objects.get(feed_items__watch=watch)
     assert bulletin.subject == "\u0623\u062e\u0628\u0627\u0631 Bcc: x@example.org"
+
+
+def test_the_upgrade_cleans_the_rows_written_before_the_rule(
+    account: Account, topic: Topic, wanabidii: MailingList
+) -> None:
+    from django.apps import apps
+
+    migration = importlib.import_module("tidings.lists.migrations.0011_header_safe_rows")
+    untouched = create_topic(account, name="Notices \u200f\u0639\u0631\u0628\u064a", code="X_2")
+    Topic.objects.filter(pk=topic.pk).update(name="Press\u2028Releases\u202e")
+    Account.objects.filter(pk=account.pk).update(sender_name="State\x1bDept\x85")
+    MailingList.objects.filter(pk=wanabidii.pk).update(display_name="\u202bNews\u202c")
+    migration.clean(apps, None)
+    assert Topic.objects.get(pk=topic.pk).name == "Press Releases"
+    assert Account.objects.get(pk=account.pk).sender_name == "State Dept"
+    assert MailingList.objects.get(pk=wanabidii.pk).display_name == "News"
+    assert Topic.objects.get(pk=untouched.pk).name == "Notices \u200f\u0639\u0631\u0628\u064a"
