@@ -22,7 +22,7 @@ import pytest
 import redis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from tests.archive.test_archive import press_release
@@ -354,3 +354,23 @@ def test_with_the_cache_full_pages_are_served_and_posts_archived(  # type: ignor
     assert health.status_code == 503 and "OutOfMemoryError" in health.json()["checks"]["cache"]
     assert Post.objects.filter(mailing_list=post.mailing_list).count() == 2
     assert "Hold Migration Talks" in get(f"/lists/{post.mailing_list.name}/")[1]
+
+
+def test_after_an_outage_no_page_stored_before_it_is_served(cache, post, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A change made while the cache was hung may have lost its bump with the process that
+    made it (a command that has exited since): the pages stored before are stale once it
+    answers again."""
+    monkeypatch.setattr(pagecache, "BREAKER_SECONDS", 0.3)
+    path = f"/lists/{post.mailing_list.name}/{post.slug}/"
+    assert get(path)[0] == 200  # stored
+    cache.freeze()
+    try:
+        with connection.cursor() as cursor:  # the change, its bump lost
+            cursor.execute("UPDATE archive_post SET subject = %s WHERE id = %s", ["Moved", post.pk])
+        during = get(path)
+    finally:
+        cache.thaw()
+    time.sleep(pagecache.BREAKER_SECONDS)
+
+    assert during[0] == 200 and "Moved" in during[1]  # rendered, the cache being away
+    assert "Moved" in get(path)[1]  # not the page stored before the outage

@@ -78,7 +78,8 @@ def mailing_list(pk: object) -> str:
 
 # --- The cache is optional: a failure costs a page its caching, never the page.
 # After a failure the cache is left alone for BREAKER_SECONDS, so a down or hung cache (a
-# Redis that no longer answers) costs one request its timeout, not every request.
+# Redis that no longer answers) costs one request its timeout, not every request; the first
+# thing asked of it when it answers again is to make every stored page stale.
 BREAKER_SECONDS = 5.0
 _broken_until = 0.0
 _failure = ""
@@ -88,10 +89,14 @@ _missing = threading.RLock()
 
 
 def _trip(error: BaseException) -> None:
-    global _broken_until, _failure
+    global _broken_until, _failure, _missed
     _broken_until = time.monotonic() + BREAKER_SECONDS
     _failure = f"{type(error).__name__}: {error}"[:300]
     log.warning("the page cache failed (%s): pages are served uncached for now", _failure)
+    with _missing:
+        # A change made while it was away may have missed it here or in a process gone since
+        # (a command): when it answers again, every page stored before is stale.
+        _missed = (_missed or set()) | {ANY, ALL}
 
 
 def failing() -> str:
