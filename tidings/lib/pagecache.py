@@ -16,7 +16,7 @@ change to those scopes or an unscoped bump, so a post to one list leaves the oth
 pages stored. Pages carry an ETag and answer If-None-Match with 304. The cache is the default
 one: files in the data dir (shared by the web processes of a machine), or Redis with
 TIDINGS_CACHE_URL. It is optional: when it fails, pages are rendered and not stored, it is left
-alone for BREAKER_SECONDS, and the bumps it missed are made when it answers again.
+alone for BREAKER_SECONDS, and when it answers again no page stored before is served.
 """
 
 from __future__ import annotations
