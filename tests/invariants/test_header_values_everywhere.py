@@ -25,6 +25,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db.models import Model
@@ -289,21 +290,18 @@ def _squashed(text: str) -> str:
     return " ".join(text.split())
 
 
-def _phrase(list_id: str) -> str:
-    """The display name of a List-Id (RFC 2919: a phrase, then <id>)."""
-    phrase, _, list_id = list_id.rpartition("<")
-    return _squashed(parseaddr(f"{phrase}<x@{list_id}")[0])
-
-
-def _display_name(data: bytes, msg: EmailMessage, address: str) -> str:
-    """The From's one mailbox, as an RFC 2047 reader shows its name (Python's address parser
-    reads a space between two encoded words; RFC 2047 says to ignore it)."""
-    assert [a.addr_spec for a in msg["From"].addresses] == [address]
-    raw = next(line for line in _header_lines(data) if line.startswith("From: "))
-    phrase = raw[len("From: ") :].rpartition("<")[0].strip()
+def _phrase(data: bytes, header: str) -> tuple[str, str]:
+    """Return the name of a `name <id>` header as an RFC 2047 reader shows it (Python's address
+    parser reads a space between two encoded words; RFC 2047 says to ignore it), and the <id>
+    as written: outside any encoded word, where filters look for it."""
+    raw = next(line for line in _header_lines(data) if line.startswith(f"{header}: "))
+    phrase, _, rest = raw[len(header) + 2 :].rpartition("<")
+    phrase = phrase.strip()
     if phrase.startswith('"'):
-        return _squashed(parseaddr(raw[len("From: ") :])[0])
-    return _squashed(str(make_header(decode_header(phrase))))
+        name = parseaddr(f"{phrase} <x@example.org>")[0]
+    else:
+        name = str(make_header(decode_header(phrase)))
+    return _squashed(name), rest.removesuffix(">")
 
 
 def _received_by(sink: Sink, address: str) -> bytes:
@@ -338,9 +336,11 @@ def test_accepted_values_reach_a_subscriber_whole(
     send.refresh_from_db()
     data = _received_by(sink, "bob@example.org")
     msg = _one_header_each(data)
-    assert _display_name(data, msg, account.sender_address) == _squashed(sender_name)
+    assert [a.addr_spec for a in msg["From"].addresses] == [account.sender_address]
+    assert _phrase(data, "From") == (_squashed(sender_name), account.sender_address)
     assert msg["Subject"] == _squashed(f"{topic_name}: {title}")
-    assert _phrase(str(msg["List-Id"])) == _squashed(topic_name)
+    list_id = f"{topic.code.lower().replace('_', '-')}.{django_settings.MAIL_DOMAIN}"
+    assert _phrase(data, "List-Id") == (_squashed(topic_name), list_id)
 
 
 @EXAMPLES
@@ -375,9 +375,10 @@ def test_accepted_values_reach_a_list_member_whole(
     assert Send.objects.filter(kind=Send.LIST_POST).exists()
     data = _received_by(sink, "carol@example.net")
     msg = _one_header_each(data)
-    assert _phrase(str(msg["List-Id"])) == _squashed(display_name)
+    assert _phrase(data, "List-Id") == (_squashed(display_name), wanabidii.list_id)
     assert _squashed(str(msg["Subject"])) == _squashed(f"{wanabidii.subject_tag} {subject}")
-    assert _display_name(data, msg, account.sender_address) == _squashed(author)
+    assert [a.addr_spec for a in msg["From"].addresses] == [account.sender_address]
+    assert _phrase(data, "From") == (_squashed(author), account.sender_address)
 
 
 @settings(max_examples=200, deadline=None, database=None)

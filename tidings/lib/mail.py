@@ -45,6 +45,28 @@ def list_id_header(label: str, list_id: str) -> str:
     return f'"{quote(label)}" <{list_id}>'
 
 
+def fold_list_id(name: str, value: str) -> str | None:
+    """Return a List-Id written by list_id_header() folded, the id outside any encoded word.
+
+    Folded as free text, a label that is not ASCII took the id into its encoded words
+    (`=?utf-8?q?=22Presse_=C3=A9=22_=3Cid=3E?=`), and filters by list id found none. None when
+    value is not such a List-Id (Python writes it).
+    """
+    phrase, bracket, rest = value.rpartition("<")
+    phrase = phrase.strip()
+    quoted = len(phrase) >= 2 and phrase[0] == phrase[-1] == '"'
+    if not bracket or not rest.endswith(">") or not quoted:
+        return None
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        return None
+    label = re.sub(r"\\(.)", r"\1", phrase[1:-1])
+    prefix = f"{name}: "
+    if label.isascii() and "=?" not in label:
+        return fold_header(name, f'"{quote(label)}" <{rest}')
+    words = _phrase_words(label, MAX_LINE - len(prefix))
+    return prefix + "\r\n ".join(words) + f"\r\n <{rest}\r\n"
+
+
 def wire_address(address: str) -> tuple[str, bool]:
     """Return an address as it goes into an SMTP envelope, and whether it needs SMTPUTF8.
 
@@ -232,6 +254,8 @@ class HeaderPolicy(EmailPolicy):
         return pairs
 
     def fold(self, name: str, value: str) -> str:
+        if name.lower() == "list-id" and (list_id := fold_list_id(name, str(value))):
+            return list_id
         if self._free_text(name, value):
             return fold_header(name, str(value))
         mailboxes = self._mailboxes(name, value)
@@ -240,6 +264,8 @@ class HeaderPolicy(EmailPolicy):
         return super().fold(name, value)
 
     def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() == "list-id" and (list_id := fold_list_id(name, str(value))):
+            return list_id.encode("ascii")
         if self._free_text(name, value):
             return fold_header(name, str(value)).encode("ascii")
         mailboxes = self._mailboxes(name, value)
