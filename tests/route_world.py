@@ -37,6 +37,7 @@ from tidings.subscribers.models import ImportJob
 from tidings.subscribers.network import offer_token
 from tidings.texts.actions import set_keyword, subscribe_number
 from tidings.texts.gateways import hook_token
+from tidings.texts.models import Phone
 from tidings.topics.actions import create_topic, save_category
 from tidings.tracking.actions import settings_for as tracking_settings_for
 from tidings.tracking.models import Link
@@ -97,6 +98,9 @@ def build_tenant(code: str, n: int) -> Tenant:
     draft = create_bulletin(account, subject="Draft one", body="A **draft**.", topics=[topic1])
     draft2 = create_bulletin(account, subject="Draft two", body="Another.", topics=[topic2])
     subscriber = subscribe(account, f"reader{n}@example.org", [topic1, topic2], confirmed=True)
+    # Before the bulletins: each sent one has a text send too.
+    phone = subscribe_number(account, f"+1202555{n:04d}", [topic1, topic2])
+    Phone.objects.filter(pk=phone.pk).update(status=Phone.CONFIRMED)
     sent = create_bulletin(
         account, subject="Sent one", body="See [the site](https://example.org/).", topics=[topic1]
     )
@@ -140,7 +144,6 @@ def build_tenant(code: str, n: int) -> Tenant:
     Item.objects.create(watch=watch, guid="g1", title="Item", content_hash="x", bulletin=feed_draft)
     job = ImportJob.objects.create(account=account, confirmed=True, filename="people.csv")
     suppression = suppress(account, f"gone{n}@example.org")
-    phone = subscribe_number(account, f"+1202555{n:04d}", [topic1])
     set_keyword(topic1, f"PRESS{n}")
     media = store(account, SimpleUploadedFile(f"logo{n}.png", PNG, content_type="image/png"))
     token, _secret = create_token(account, name="CMS", role="viewer")

@@ -949,3 +949,21 @@ def test_it_finds_no_row_for_an_id_past_64_bits(walk: Walk) -> None:
     ]
     assert not Topic.objects.filter(pk__in=[int("9" * 25)]).exists()
     assert not Topic.objects.filter(pk__in=[-int("9" * 25)]).exists()
+
+
+def test_it_shows_a_limited_author_no_other_topics_bulletin_anywhere(walk: Walk) -> None:
+    """Every console page the author may open: no subject of a bulletin of another topic (the
+    account's home, the texts page and the sends listed them)."""
+    hidden = ("Draft two", "Sent two")
+    shown = []
+    for key, route in ROUTES.items():
+        row = TABLE[key]
+        if route.area != "console" or row.expect.get("author") != 200:
+            continue
+        path = fill(route.route, values(route, row, walk.world))
+        response = request(walk.client("author"), "GET", path)
+        assert response.status_code == 200, path
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        page = body.decode(errors="replace")
+        shown += [f"{path}: {subject}" for subject in hidden if subject in page]
+    assert not shown

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from tidings.accounts.access import account_view, accounts_of
+from tidings.accounts.access import account_view, accounts_of, topic_limit, visible_bulletins
 from tidings.accounts.models import Account
 from tidings.bulletins.models import Bulletin
 from tidings.console.composer import STATES
@@ -25,7 +25,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @account_view()
 def account_home(request: HttpRequest, account: Account) -> HttpResponse:
-    bulletins = Bulletin.objects.filter(account=account)
+    membership = request.membership  # type: ignore[attr-defined]
+    # A limited author's home counts and lists their topics' bulletins only, and no notices.
+    bulletins = visible_bulletins(membership, Bulletin.objects.filter(account=account))
+    limited = topic_limit(membership) is not None
     totals = {
         row["status"]: row["n"]
         for row in bulletins.values("status").annotate(n=Count("id")).order_by()
@@ -37,7 +40,7 @@ def account_home(request: HttpRequest, account: Account) -> HttpResponse:
             "account": account,
             "states": [(key, label, totals.get(key, 0)) for key, label in STATES],
             "latest": bulletins.order_by("-created", "-pk")[:5],
-            "failed_notices": failed_notices(account),
+            "failed_notices": [] if limited else failed_notices(account),
         },
     )
 

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.access import account_view, has_role
+from tidings.accounts.access import account_view, has_role, visible_sends
 from tidings.accounts.models import Account, Membership
 from tidings.delivery.models import Send
 from tidings.lib.web import posted_ids
@@ -50,7 +50,10 @@ def index(request: HttpRequest, account: Account) -> HttpResponse:
         "counts": {s: phones.filter(status=s).count() for s, _ in Phone.STATUSES},
         "inbound": InboundText.objects.filter(account=account).order_by("-pk")[:50],
         "captured": captured,
-        "sends": Send.objects.filter(channel=Send.TEXT, bulletin__account=account)
+        "sends": visible_sends(
+            request.membership,  # type: ignore[attr-defined]
+            Send.objects.filter(channel=Send.TEXT, bulletin__account=account),
+        )
         .select_related("bulletin")
         .order_by("-pk")[:20],
         "gateway": settings.SMS_GATEWAY.split("@")[-1] if settings.SMS_GATEWAY else "",
