@@ -128,7 +128,8 @@ def console(least: str, *, post_only: bool = False, **kw: Any) -> Row:
     for role, rank in RANK.items():
         expect[role] = ok if rank >= RANK[least] else 404
     expect.update(kw.pop("get", {}))
-    return Row(expect, kw=kw)
+    post = kw.pop("post", {})
+    return Row(expect, kw=kw, post=post)
 
 
 def staff(**kw: Any) -> Row:
@@ -228,6 +229,9 @@ ADMIN_MODELS: dict[str, dict[str, Any]] = {
     "axes.accesslog": {"add": 403},
     "axes.accessfailurelog": {"rows": False, "add": 403},
 }
+
+# What a POST to a list's console page answers those who may only read it.
+LIST_WRITES = {"author": 404, "viewer": 404}
 
 TABLE: dict[str, Row] = {
     # --- public pages, feeds, media, webhooks --------------------------------------------------
@@ -354,12 +358,13 @@ TABLE: dict[str, Row] = {
     "subscribers_console:network": console("viewer"),
     "subscribers_console:audiences": console("viewer"),
     "lists_console:index": console("viewer"),
-    "lists_console:settings": console("viewer"),
-    "lists_console:members": console("viewer"),
+    # A list's pages: read by every member of the account, changed by topic admins and admins.
+    "lists_console:settings": console("viewer", post=LIST_WRITES),
+    "lists_console:members": console("viewer", post=LIST_WRITES),
     "lists_console:add_members": console("topic_admin"),
-    "lists_console:queue": console("viewer"),
-    "lists_console:senders": console("viewer"),
-    "archive_console:comments": console("viewer"),
+    "lists_console:queue": console("viewer", post=LIST_WRITES),
+    "lists_console:senders": console("viewer", post=LIST_WRITES),
+    "archive_console:comments": console("viewer", post=LIST_WRITES),
     "insights:index": console("viewer"),
     "insights:settings": console("admin"),
     "insights:report": console("viewer", bulletin="sent"),
