@@ -230,8 +230,10 @@ ADMIN_MODELS: dict[str, dict[str, Any]] = {
     "axes.accessfailurelog": {"rows": False, "add": 403},
 }
 
-# What a POST to a list's console page answers those who may only read it.
-LIST_WRITES = {"author": 404, "viewer": 404}
+# What a POST to a page answers those who may only read it: lists, subscribers and audiences
+# are changed by topic admins and admins; the signup form's welcome and the network by admins.
+LIST_WRITES = MANAGE_WRITES = {"author": 404, "viewer": 404}
+ADMIN_WRITES = {"topic_admin": 404, "author": 404, "viewer": 404}
 
 TABLE: dict[str, Row] = {
     # --- public pages, feeds, media, webhooks --------------------------------------------------
@@ -341,8 +343,8 @@ TABLE: dict[str, Row] = {
     "feeds:edit": console("topic_admin", pk="watch"),
     "feeds:delete": console("topic_admin", pk="watch"),
     "feeds:poll": post_only("topic_admin", pk="watch"),
-    "subscribers_console:list": console("viewer"),
-    "subscribers_console:detail": console("viewer", pk="subscriber"),
+    "subscribers_console:list": console("viewer", post=MANAGE_WRITES),
+    "subscribers_console:detail": console("viewer", pk="subscriber", post=MANAGE_WRITES),
     "subscribers_console:distribution_list": post_only("topic_admin", pk="subscriber"),
     "subscribers_console:export": console("topic_admin"),
     "subscribers_console:imports": console("topic_admin"),
@@ -354,9 +356,9 @@ TABLE: dict[str, Row] = {
     "subscribers_console:suppressions": console("viewer"),
     "subscribers_console:suppression_add": post_only("topic_admin"),
     "subscribers_console:suppression_remove": post_only("topic_admin", pk="suppression"),
-    "subscribers_console:embed": console("viewer"),
-    "subscribers_console:network": console("viewer"),
-    "subscribers_console:audiences": console("viewer"),
+    "subscribers_console:embed": console("viewer", post=ADMIN_WRITES),
+    "subscribers_console:network": console("viewer", post=ADMIN_WRITES),
+    "subscribers_console:audiences": console("viewer", post=MANAGE_WRITES),
     "lists_console:index": console("viewer"),
     # A list's pages: read by every member of the account, changed by topic admins and admins.
     "lists_console:settings": console("viewer", post=LIST_WRITES),
