@@ -974,3 +974,24 @@ def test_it_shows_a_limited_author_no_other_topics_bulletin_anywhere(walk: Walk)
         page = body.decode(errors="replace")
         shown += [f"{path}: {subject}" for subject in hidden if subject in page]
     assert not shown
+
+
+def test_it_finds_a_limited_author_no_other_topics_bulletin_or_send(walk: Walk) -> None:
+    """Every console route that names a bulletin or a send, given another topic's: 404 to the
+    author kept to one topic (the composer, reports, sends and their actions)."""
+    other_topic = {"draft": "draft2", "sent": "sent2", "send": "send2"}
+    found, checked = [], 0
+    for key, route in ROUTES.items():
+        row = TABLE[key]
+        names = {k: v for k, v in row.kw.items() if v in other_topic}
+        if route.area != "console" or not names or row.expect.get("author") not in (200, 405):
+            continue
+        swapped = Row(row.expect, kw=row.kw | {k: other_topic[v] for k, v in names.items()})
+        path = fill(route.route, values(route, swapped, walk.world))
+        method = "GET" if row.expect["author"] == 200 else "POST"
+        status = request(walk.client("author"), method, path).status_code
+        checked += 1
+        if status != 404:
+            found.append(f"{method} {path}: {status}")
+    assert checked >= 10, "the composer's, the reports' and the sends' routes"
+    assert not found
