@@ -11,7 +11,9 @@ may be unsubscribed, confirmed, shown their preferences or counted.
 The links: a subscriber's manage, unsubscribe and one-click (a digest's are the same signed
 links), /texts/mine/, a subscription's confirmation, a network offer, the open image and a
 tracked click (from bob's own copy of a bulletin, forwarded whole), a member's list unsubscribe
-and re-enable, a join's confirmation, a comment notice's unsubscribe.
+and re-enable, a join's confirmation, a comment notice's unsubscribe. bob's token is also in
+a bulletin's subject, a commenter's name and an attachment's file name (read on the pages, in
+the mbox's Content-Type and Content-Disposition, and in the download's headers).
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import resolve, reverse
+from django.utils.encoding import iri_to_uri
 
 from tests.smtp_helpers import captured_for, text_part, tidings_smtpd
 from tidings.accounts.models import Account
 from tidings.archive import bulletin_urls
 from tidings.archive import urls as archive_urls
-from tidings.archive.actions import UNSUBSCRIBE_PURPOSE
+from tidings.archive.actions import MAX_NAME, UNSUBSCRIBE_PURPOSE
 from tidings.archive.models import Attachment, Comment, CommentOptOut, Post
 from tidings.bulletins.actions import create_bulletin, publish_bulletin
 from tidings.inbound.actions import store_message
@@ -144,12 +147,14 @@ def plant(account: Account, topic: Topic, mailing_list: MailingList, base: str) 
     bob = subscribe(account, "bob@example.org", [topic], confirmed=True)
     # bob's own copy of a bulletin with a tracked link: open image, click, manage, unsubscribe,
     # one-click (in the body and List-Unsubscribe), as he received it.
-    # Its author pasted a personal link from an earlier copy: it reaches the list's shared copy,
-    # the web copy, the topic's feed and the search index too.
+    # Its author pasted a personal link from an earlier copy, in its body and its subject: it
+    # reaches the list's shared copy, the web copy, the topic's pages and feed and the search
+    # index too.
     links = dict(subscriber_links(bob.pk))
     pasted = links["unsubscribe_url"]
     body = f"Read [the remarks](https://www.state.gov/remarks/) on {WORD}. Pasted: {pasted}"
-    publish_bulletin(create_bulletin(account, subject="Remarks", body=body, topics=[topic]))
+    subject = f"Remarks {pasted}"
+    publish_bulletin(create_bulletin(account, subject=subject, body=body, topics=[topic]))
     drain()
     bobs = captured_for("bob@example.org")[-1]
     shown = text_part(bobs)
@@ -191,7 +196,10 @@ def plant(account: Account, topic: Topic, mailing_list: MailingList, base: str) 
         + "?"
         + urllib.parse.urlencode({"t": comment_token})
     )
-    Comment.objects.create(post=post, name="Gina", email="gina@example.org", body="Thanks.",
+    # A reader typed a personal link as their name (within the form's 100 characters).
+    name = f"Gina {links['manage_url']}"
+    assert len(name) <= MAX_NAME, name
+    Comment.objects.create(post=post, name=name, email="gina@example.org", body="Thanks.",
                            status=Comment.PUBLISHED, notify=True)  # fmt: skip
 
     # 2. Text in base64 and HTML in quoted-printable, a text attachment, a binary one.
@@ -201,6 +209,10 @@ def plant(account: Account, topic: Topic, mailing_list: MailingList, base: str) 
     second.add_attachment(forms(links).encode(), "text", "plain", filename="links.txt")
     second.add_attachment(b"\x00\x01" + links["one_click_url"].encode() + b"\xff",
                           "application", "octet-stream", filename="blob.bin")  # fmt: skip
+    # A file named after a personal link's token, the name in both places mail clients write it.
+    named = f"{pasted.rstrip('/').rsplit('/', 1)[1]}.pdf"
+    second.add_attachment(b"%PDF-1.4\n", "application", "pdf", filename=named)
+    second.get_payload()[-1].set_param("name", named)
     post_raw(mailing_list, headers(second, f"{WORD} links", 2))
 
     # 3. bob's bulletin forwarded as an attachment.
@@ -229,12 +241,18 @@ def plant(account: Account, topic: Topic, mailing_list: MailingList, base: str) 
 
 
 def fetch(url: str) -> tuple[int, bytes]:
+    status, body, _ = fetch_whole(url)
+    return status, body
+
+
+def fetch_whole(url: str) -> tuple[int, bytes, bytes]:
+    """Return the status, the body and the headers (a download's file name is in them)."""
     request = urllib.request.Request(url, headers={"Accept-Language": "en"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
+            return response.status, response.read(), bytes(response.headers)
     except urllib.error.HTTPError as e:
-        return e.code, e.read()
+        return e.code, e.read(), bytes(e.headers)
 
 
 def post_one_click(url: str) -> int:
@@ -276,8 +294,9 @@ def urls_in(text: str) -> set[str]:
 
 
 def on_site(url: str, base: str) -> str | None:
-    """The URL's path and query on the running site (whatever host it names), or None."""
-    parts = urllib.parse.urlsplit(unescape(url))
+    """The URL's path and query on the running site (whatever host it names), or None; as a
+    browser asks for it (a link a search excerpt cut short ends in "…")."""
+    parts = urllib.parse.urlsplit(iri_to_uri(unescape(url)))
     if not parts.path.startswith("/") or parts.scheme not in ("", "http", "https"):
         return None
     if parts.path.startswith(CHROME):  # on every page, never personal: tried once is enough
@@ -305,6 +324,10 @@ def public_outputs(base: str, account: Account, mailing_list: MailingList) -> di
             reverse("archive:comments_feed", args=[name, post.slug]),
             reverse("archive:month_mbox", args=[name, post.date.year, post.date.month]),
         ]
+    for comment in Comment.objects.filter(post__mailing_list=mailing_list):  # "Replying to …"
+        seeds.append(
+            reverse("archive:post", args=[name, comment.post.slug]) + f"?reply={comment.pk}"
+        )
     for attachment in Attachment.objects.filter(post__mailing_list=mailing_list):
         seeds.append(
             reverse("archive:attachment", args=[name, attachment.post.slug, attachment.position])
@@ -315,10 +338,11 @@ def public_outputs(base: str, account: Account, mailing_list: MailingList) -> di
         path = queue.pop(0)
         if path in read or len(read) > 400:
             continue
-        status, first = fetch(base + path)
-        _, again = fetch(base + path)  # the second from the page cache, where it keeps one
+        status, first, head = fetch_whole(base + path)
+        # The second from the page cache, where it keeps one.
+        _, again, again_head = fetch_whole(base + path)
         assert status == 200 or path not in seeds, (path, status)
-        read[path] = first + b"\n" + again
+        read[path] = first + b"\n" + again + b"\n" + head + again_head
         # Follow the archive's own pages, as a crawler would.
         for url in urls_in(first.decode("utf-8", "replace")):
             parts = urllib.parse.urlsplit(unescape(url))

@@ -12,9 +12,10 @@ import quopri
 import re
 import urllib.parse
 from email import message_from_bytes
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import EmailMessage, Message
 from email.policy import compat32, default
+from email.utils import collapse_rfc2231_value
 
 import pytest
 from django.test import Client
@@ -25,6 +26,7 @@ from tidings.archive.actions import archive_post
 from tidings.archive.models import Post
 from tidings.archive.personal import (
     REMOVED,
+    holds_personal,
     is_personal,
     neutralize_html,
     neutralize_marked,
@@ -251,6 +253,31 @@ def test_quoted_printable_is_re_encoded_without_the_link() -> None:
     body = out.split(b"\n\n", 1)[1]
     assert SUBSCRIBER not in quopri.decodestring(body).decode()
     assert REMOVED.encode() in quopri.decodestring(body)
+
+
+@pytest.mark.parametrize("written", ["as is", "RFC 2231", "RFC 2047"])
+def test_a_file_name_in_a_content_type_is_neutralized(written: str) -> None:
+    # Mail clients write a file's name in Content-Type (name=) beside Content-Disposition's.
+    named = f"{SUBSCRIBER}.pdf"
+    msg = mail("Minutes", "The minutes.\n", 5)
+    msg.add_attachment(b"%PDF-1.4\n", "application", "pdf", filename="minutes.pdf")
+    part = msg.get_payload()[-1]
+    if written == "as is":
+        part.set_param("name", named)
+    elif written == "RFC 2231":
+        part.set_param("name", f"café {named}", charset="utf-8")
+    else:  # an encoded word inside the quotes, as Outlook writes it
+        part.set_param("name", "encoded")
+    raw = msg.as_bytes().replace(
+        b'"encoded"', f'"{Header(f"café {named}", "utf-8").encode()}"'.encode()
+    )
+    assert holds_personal(raw)
+    out = neutralize_message(raw)
+    assert not holds_personal(out) and SUBSCRIBER not in out.decode("latin-1")
+    attachment = list(message_from_bytes(out, policy=default).iter_attachments())[-1]
+    assert attachment.get_content() == b"%PDF-1.4\n"
+    name = collapse_rfc2231_value(attachment.get_param("name"))
+    assert str(make_header(decode_header(name))).endswith(f"{REMOVED}.pdf")
 
 
 def test_an_attachment_download_holds_no_personal_link(  # type: ignore[no-untyped-def]

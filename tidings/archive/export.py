@@ -101,12 +101,13 @@ def comments_feed(request: HttpRequest, post: Post, comments: list[Comment]) -> 
     )
     for comment in comments:
         link = f"{url}#comment-{comment.pk}"
+        who = plain(comment.name, reveal=reveal)  # typed by a reader: anything, a link too
         feed.add_item(
-            title=f"{comment.name} on {plain(post.subject, reveal=reveal)}"[:200],
+            title=f"{who} on {plain(post.subject, reveal=reveal)}"[:200],
             link=link,
             description=None,  # type: ignore[arg-type]  # no <summary>: <content> has it all
             content=str(render_comment(comment.body, reveal=reveal)),
-            author_name=comment.name,
+            author_name=who,
             pubdate=comment.created,
             updateddate=comment.created,
             unique_id=link,

@@ -30,6 +30,7 @@ from email.generator import BytesGenerator
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.policy import compat32
+from email.utils import collapse_rfc2231_value
 from html import escape, unescape
 from urllib.parse import unquote
 
@@ -246,7 +247,24 @@ def _neutralize_headers(part: Message) -> bool:
         del part[name]
         for value in clean:
             part[name] = value if value.isascii() else Header(value, "utf-8").encode()
-    return changed
+    return _neutralize_type_name(part) | changed
+
+
+def _type_name(part: Message) -> str:
+    """Return the file name in a part's Content-Type (name=, beside Content-Disposition's)."""
+    value = part.get_param("name")
+    return "" if value is None else _header_text(collapse_rfc2231_value(value))
+
+
+def _neutralize_type_name(part: Message) -> bool:
+    """Neutralize the file name in a part's Content-Type, the rest of the header kept as it is
+    (the message's structure is read from it)."""
+    name = _type_name(part)
+    clean = neutralize_text(name)
+    if clean == name:
+        return False
+    part.set_param("name", clean, charset=None if clean.isascii() else "utf-8")
+    return True
 
 
 def _flatten(msg: Message) -> bytes:
@@ -267,6 +285,8 @@ def holds_personal(data: bytes) -> bool:
         for name, value in part.items():
             if name.lower() not in KEPT_HEADERS and is_personal(_header_text(value)):
                 return True
+        if is_personal(_type_name(part)):
+            return True
         if part.is_multipart():
             continue
         payload = part.get_payload(decode=True)

@@ -26,6 +26,7 @@ from tidings.archive import actions, export
 from tidings.archive.forms import CommentForm
 from tidings.archive.models import Attachment, Comment, Month, Post
 from tidings.archive.personal import neutralize_attachment
+from tidings.archive.render import plain
 from tidings.archive.search import SearchPage, search_posts
 from tidings.lib import pagecache
 from tidings.lib.languages import speak_for
@@ -368,7 +369,9 @@ def attachment(request: HttpRequest, name: str, slug: str, position: int) -> Htt
     # bulletin or a text file may hold someone's personal links: neutralized like the pages.
     data = neutralize_attachment(found.content_type, bytes(found.data))
     response = HttpResponse(data, content_type="application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(True, found.filename) or ""
+    # Its name too, as the post's page shows it.
+    filename = plain(found.filename, reveal=reveals(request))
+    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

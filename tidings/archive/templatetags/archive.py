@@ -9,7 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.safestring import SafeString, mark_safe
 
 from tidings.archive import render
-from tidings.archive.personal import neutralize_html
+from tidings.archive.personal import neutralize_html, neutralize_text
 
 register = template.Library()
 EXCERPT_WORDS = 200
@@ -45,6 +45,13 @@ def excerpt(post: object, reveal: bool) -> SafeString:
 def shown(value: str, reveal: bool) -> str:
     """Show a header value, its addresses hidden unless the reader may see them."""
     return render.plain(value or "", reveal=bool(reveal))
+
+
+@register.filter
+def neutral(value: str) -> str:
+    """Show an account's own text (a bulletin's subject) with personal links neutralized; its
+    addresses are the agency's to show, as in its feed."""
+    return neutralize_text(value or "")
 
 
 @register.filter
