@@ -280,6 +280,19 @@ def test_a_file_name_in_a_content_type_is_neutralized(written: str) -> None:
     assert str(make_header(decode_header(name))).endswith(f"{REMOVED}.pdf")
 
 
+def test_a_file_name_split_across_continuations_is_neutralized() -> None:
+    # A long name is written in RFC 2231 continuations; wherever the token is cut, it is seen.
+    for length in range(40):
+        named = f"é{'x' * length} réunion {SUBSCRIBER}.pdf"
+        msg = mail("Minutes", "The minutes.\n", 6)
+        msg.add_attachment(b"%PDF-1.4\n", "application", "pdf", filename=named)
+        raw = msg.as_bytes()
+        assert holds_personal(raw), length
+        out = neutralize_message(raw)
+        attachment = list(message_from_bytes(out, policy=default).iter_attachments())[-1]
+        assert attachment.get_filename() == f"é{'x' * length} réunion {REMOVED}.pdf", length
+
+
 def test_an_attachment_download_holds_no_personal_link(  # type: ignore[no-untyped-def]
     client: Client, wanabidii: MailingList, bob
 ) -> None:

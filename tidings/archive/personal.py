@@ -235,7 +235,8 @@ def _header_text(value: str) -> str:
 
 
 def _neutralize_headers(part: Message) -> bool:
-    changed = False
+    # File names first: read whole, a token split across RFC 2231 continuations is seen.
+    changed = _neutralize_file_names(part)
     for name in dict.fromkeys(k.lower() for k in part):
         if name in KEPT_HEADERS:
             continue
@@ -247,24 +248,32 @@ def _neutralize_headers(part: Message) -> bool:
         del part[name]
         for value in clean:
             part[name] = value if value.isascii() else Header(value, "utf-8").encode()
-    return _neutralize_type_name(part) | changed
+    return changed
 
 
-def _type_name(part: Message) -> str:
-    """Return the file name in a part's Content-Type (name=, beside Content-Disposition's)."""
-    value = part.get_param("name")
+# Where a part names its file (mail clients write both).
+FILE_NAMES = {"content-type": "name", "content-disposition": "filename"}
+
+
+def _file_name(part: Message, header: str) -> str:
+    """Return a part's file name as a mail client reads it: RFC 2231 continuations joined,
+    encoded words decoded."""
+    value = part.get_param(FILE_NAMES[header], header=header)
     return "" if value is None else _header_text(collapse_rfc2231_value(value))
 
 
-def _neutralize_type_name(part: Message) -> bool:
-    """Neutralize the file name in a part's Content-Type, the rest of the header kept as it is
-    (the message's structure is read from it)."""
-    name = _type_name(part)
-    clean = neutralize_text(name)
-    if clean == name:
-        return False
-    part.set_param("name", clean, charset=None if clean.isascii() else "utf-8")
-    return True
+def _neutralize_file_names(part: Message) -> bool:
+    """Neutralize a part's file names, the rest of their headers kept (the message's
+    structure is read from Content-Type)."""
+    changed = False
+    for header, param in FILE_NAMES.items():
+        name = _file_name(part, header)
+        clean = neutralize_text(name)
+        if clean != name:
+            charset = None if clean.isascii() else "utf-8"
+            part.set_param(param, clean, header=header, charset=charset)
+            changed = True
+    return changed
 
 
 def _flatten(msg: Message) -> bytes:
@@ -285,7 +294,7 @@ def holds_personal(data: bytes) -> bool:
         for name, value in part.items():
             if name.lower() not in KEPT_HEADERS and is_personal(_header_text(value)):
                 return True
-        if is_personal(_type_name(part)):
+        if any(is_personal(_file_name(part, header)) for header in FILE_NAMES):
             return True
         if part.is_multipart():
             continue
