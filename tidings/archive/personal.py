@@ -3,8 +3,9 @@
 A bulletin that reached a list (before lists got shared copies, forwarded by a subscriber, or
 from another bulletin service run by Tidings) may carry one subscriber's manage, unsubscribe,
 one-click or confirm links, a member's list unsubscribe link, a `/texts/mine/` link, a network
-offer, and tracked links that count whoever clicks as that recipient. Pages, subjects, search
-excerpts, feeds, mbox exports and attachment downloads are all written through this module: a
+offer, and tracked links that count whoever clicks as that recipient. Pages, subjects (posts' and
+bulletins'), names (authors', commenters', files'), search excerpts, feeds, mbox exports and
+attachment downloads (their bytes and their names) are all written through this module: a
 tracked link becomes its destination, the open image goes, and a personal link is removed with
 a note. Done when output is written, so posts archived before this existed are covered too.
 
