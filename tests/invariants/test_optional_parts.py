@@ -36,6 +36,7 @@ from tidings.delivery.models import Send
 from tidings.inbound import router
 from tidings.inbound.models import InboundMessage
 from tidings.lib import pagecache
+from tidings.lists.actions import allow_sender, create_list
 from tidings.lists.models import MailingList
 from tidings.ops.front import front
 from tidings.topics.models import Topic
@@ -322,6 +323,49 @@ def test_a_passing_error_while_routing_is_retried_never_dead_lettered(  # type: 
     message.refresh_from_db()
     assert message.state == InboundMessage.DONE
     assert Post.objects.filter(mailing_list=wanabidii, subject__contains="Retried post").exists()
+
+
+def test_a_retried_message_for_two_lists_gives_each_list_one_post(  # type: ignore[no-untyped-def]
+    settings, account, wanabidii, monkeypatch
+) -> None:
+    """The first list's post is made before a passing error stops the second's: the retry
+    goes on with the second and never posts to the first again."""
+    second = create_list("second", account=account)
+    second.require_sender_authentication = False
+    second.save(update_fields=["require_sender_authentication"])
+    allow_sender(second, account.sender_address)
+    handle = router.HANDLERS["list"]
+    calls: list[str] = []
+
+    def flaky(message: object, msg: object, dest: object) -> str:
+        calls.append(str(getattr(dest, "address", dest)))
+        if len(calls) == 2:  # the second recipient, on the first try
+            raise OperationalError("database is locked")
+        return handle(message, msg, dest)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(router.HANDLERS, "list", flaky)
+    raw = (
+        f"From: {account.sender_address}\r\nTo: {wanabidii.address}, {second.address}\r\n"
+        "Subject: To both\r\nMessage-ID: <both@example.org>\r\n"
+        "Date: Wed, 02 Dec 2015 09:00:00 -0500\r\n\r\nOne post each.\r\n"
+    ).encode()
+    with tidings_smtpd(settings) as port, smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        assert smtp.sendmail(account.sender_address, [wanabidii.address, second.address], raw) == {}
+    message = InboundMessage.objects.get()
+
+    assert router.route_one()
+    message.refresh_from_db()
+    assert message.state == InboundMessage.NEW, message.notes
+    InboundMessage.objects.filter(pk=message.pk).update(lease_until=timezone.now())
+    assert router.route_one()
+
+    message.refresh_from_db()
+    assert message.state == InboundMessage.DONE, message.notes
+    assert len(calls) == 3  # first, second (failed), second again: the first not again
+    for mailing_list in (wanabidii, second):
+        assert (
+            Post.objects.filter(mailing_list=mailing_list, subject__contains="To both").count() == 1
+        )
 
 
 def test_a_lasting_error_while_routing_is_still_a_dead_letter(

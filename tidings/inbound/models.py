@@ -27,6 +27,9 @@ class InboundMessage(models.Model):
     # captured into the outbox because no external relay is configured.
     local_rcpts = models.JSONField(default=list)
     captured_rcpts = models.JSONField(default=list)
+    # Local recipients already handed to their handler, with what was done: a message retried
+    # after a passing error goes on with the others and never hands one of them a copy twice.
+    routed_rcpts = models.JSONField(null=True, blank=True)
     captured = models.BooleanField(default=False)
     raw = models.BinaryField()
     size = models.PositiveIntegerField(default=0)

@@ -142,16 +142,21 @@ def route(message: InboundMessage) -> tuple[str, list[str]]:
             if dest is not None and dest.kind in MALFORMED:
                 MALFORMED[dest.kind](message, dest, problem)
         return InboundMessage.MALFORMED, [problem]
-    notes = []
+    done: dict[str, str] = dict(message.routed_rcpts or {})
     for rcpt in message.local_rcpts:
+        if rcpt in done:  # handled before a passing error stopped an earlier try
+            continue
         dest = addresses.resolve(rcpt)
         if dest is None:
-            notes.append(f"{rcpt}: nothing answers to this address any more")
+            done[rcpt] = "nothing answers to this address any more"
         elif dest.kind in HANDLERS:
-            notes.append(f"{rcpt}: {HANDLERS[dest.kind](message, msg, dest)}")
+            done[rcpt] = HANDLERS[dest.kind](message, msg, dest)
+            if len(message.local_rcpts) > 1:  # the others may still meet a passing error
+                InboundMessage.objects.filter(pk=message.pk).update(routed_rcpts=done)
         else:
-            notes.append(f"{rcpt}: {dest.kind} message kept, nothing handles it")
-    return InboundMessage.DONE, notes
+            done[rcpt] = f"{dest.kind} message kept, nothing handles it"
+    message.routed_rcpts = done
+    return InboundMessage.DONE, [f"{rcpt}: {note}" for rcpt, note in done.items()]
 
 
 def temporary(error: BaseException) -> bool:
