@@ -5,6 +5,7 @@ the reader gets the 500 page in their language (here with no database to be had 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -64,3 +65,24 @@ def test_a_failing_page_under_the_web_server_is_one_json_line_with_its_traceback
     assert "OperationalError" in failed["traceback"]
     assert health["checks"]["database"].startswith("failed")
     assert health["server_errors_last_hour"] == 1
+
+
+def test_a_command_that_stops_on_an_error_logs_it_with_its_traceback(tmp_path: Path) -> None:
+    """An unexpected error in a long-running command (here the SMSC's port already taken) is a
+    JSON line with its traceback and exit status 1, not a bare traceback on standard error."""
+    env = operator_env(tmp_path) | {"TIDINGS_LOG_FORMAT": "json"}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "tidings", "smsc", "--listen", f"127.0.0.1:{port}"],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    (failed,) = [line for line in lines if "traceback" in line]
+    assert failed["logger"] == "tidings.commands"
+    assert failed["message"] == "tidings smsc stopped on an error"
+    assert "OSError" in failed["traceback"] or "Address already in use" in failed["traceback"]
+    assert not done.stderr.startswith("Traceback")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +34,21 @@ class TidingsCommand(BaseCommand):
             if GENERIC.intersection(action.option_strings):
                 action.help = argparse.SUPPRESS
         return parser
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """Run from the command line: an unexpected error (a port taken, a bug) goes to the
+        configured log with its traceback, JSON included, and is counted; the exit status is 1.
+        (A CommandError is still the one line Django prints; `--traceback` still re-raises.)"""
+        try:
+            super().run_from_argv(argv)
+        except Exception:
+            if "--traceback" in argv:
+                raise
+            command = argv[1].replace("_", "-") if len(argv) > 1 else "command"
+            logging.getLogger("tidings.commands").exception(
+                "tidings %s stopped on an error", command
+            )
+            sys.exit(1)
 
 
 def add_json_flag(parser: CommandParser) -> None:
