@@ -50,6 +50,18 @@ SLOW_MODULES = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Passwords made and checked in the test processes use a fast hasher: the default one
+    costs 0.2 s of CPU a hash by design, and fixtures and logins made it half the time of the
+    console's tests. The `tidings` processes tests start keep the real hashers."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
