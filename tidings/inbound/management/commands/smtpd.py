@@ -13,6 +13,7 @@ log = logging.getLogger("tidings.smtpd")
 
 class Command(TidingsCommand):
     help = "Run Tidings' SMTP server: list addresses, bounces, commands, captured outbox."
+    requires_system_checks = "__all__"  # a server checks the installation once at start
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument(

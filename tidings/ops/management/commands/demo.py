@@ -7,6 +7,7 @@ from tidings.ops.demo import seed, urls, web_address
 
 class Command(TidingsCommand):
     help = "Migrate, seed the press-release scenario, publish it, and serve everything."
+    requires_system_checks = "__all__"  # a server checks the installation once at start
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument(

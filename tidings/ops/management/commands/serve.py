@@ -31,6 +31,7 @@ def port_taken(listen: str) -> str:
 
 class Command(TidingsCommand):
     help = "Run everything: web server, SMTP server and workers, until Ctrl-C or SIGTERM."
+    requires_system_checks = "__all__"  # a server checks the installation once at start
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--http", default="127.0.0.1:8000", help="web host:port (%(default)s)")

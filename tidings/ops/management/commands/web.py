@@ -9,6 +9,7 @@ log = logging.getLogger("tidings.web")
 
 class Command(TidingsCommand):
     help = "Run the web server (granian, a process per core): console, public pages, archive."
+    requires_system_checks = "__all__"  # a server checks the installation once at start
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--listen", default="127.0.0.1:8000", help="host:port")

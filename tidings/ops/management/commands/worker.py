@@ -12,6 +12,7 @@ log = logging.getLogger("tidings.worker")
 
 class Command(TidingsCommand):
     help = "Send mail, route received mail, run periodic jobs (or --role some) until stopped."
+    requires_system_checks = "__all__"  # a server checks the installation once at start
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument(

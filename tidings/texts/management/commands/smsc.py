@@ -37,6 +37,7 @@ def keep(batch: list[Submitted]) -> None:
 
 class Command(TidingsCommand):
     help = "Run Tidings' SMSC: the captured outbox for text messages when no gateway is set."
+    requires_system_checks = "__all__"  # a server checks the installation once at start
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument(
