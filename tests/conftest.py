@@ -50,6 +50,22 @@ SLOW_MODULES = {
 }
 
 
+# The modules whose subject is not the database: what a page or a message looks like to a
+# reader or a checker (SpamAssassin, the Nu HTML Checker, axe, WCAG), the catalogs, and the
+# README's journeys through `make demo` (which runs on SQLite). They and every browser test
+# are marked one_database and run in the SQLite run only: the PostgreSQL run spends its time
+# where the two databases differ.
+ONE_DATABASE_MODULES = {
+    "test_spamassassin",
+    "test_html_checks",
+    "test_axe",
+    "test_wcag",
+    "test_catalogs",
+    "test_rtl",
+    "test_readme_journeys",
+}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Passwords made and checked in the test processes use a fast hasher: the default one
     costs 0.2 s of CPU a hash by design, and fixtures and logins made it half the time of the
@@ -67,6 +83,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
         if module in SLOW_MODULES or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+        if module in ONE_DATABASE_MODULES or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.one_database)
 
 
 @pytest.fixture

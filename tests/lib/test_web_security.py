@@ -43,6 +43,7 @@ def _probe(tmp_path, base_url: str) -> dict[str, object]:  # type: ignore[no-unt
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+@pytest.mark.one_database  # the settings a base URL implies
 def test_an_https_base_url_makes_cookies_secure_and_sends_hsts(tmp_path) -> None:  # type: ignore[no-untyped-def]
     found = _probe(tmp_path, "https://news.example.gov")
     assert found["csrf_secure"] is True
@@ -51,6 +52,7 @@ def test_an_https_base_url_makes_cookies_secure_and_sends_hsts(tmp_path) -> None
     assert "script-src 'self'" in str(found["csp"])
 
 
+@pytest.mark.one_database  # the settings a base URL implies
 def test_a_plain_http_base_url_sends_no_hsts(tmp_path) -> None:  # type: ignore[no-untyped-def]
     found = _probe(tmp_path, "http://news.example.gov")
     assert found["hsts"] == ""
