@@ -54,8 +54,11 @@ SLOW_MODULES = {
 # reader or a checker (SpamAssassin, the Nu HTML Checker, axe, WCAG), the catalogs, and the
 # README's journeys through `make demo` (which runs on SQLite). They and every browser test
 # are marked one_database and run in the SQLite run only: the PostgreSQL run spends its time
-# where the two databases differ.
+# where the two databases differ. So do the web server's processes (granian, SIGHUP) and the
+# data dir's secrets and files.
 ONE_DATABASE_MODULES = {
+    "test_web_server",
+    "test_secrets_and_files",
     "test_spamassassin",
     "test_html_checks",
     "test_axe",

@@ -76,6 +76,7 @@ def wait_until(condition, seconds: float = 45) -> None:  # type: ignore[no-untyp
         time.sleep(0.5)
 
 
+@pytest.mark.one_database  # `make demo` runs on SQLite (the README journeys follow it too)
 def test_it_runs_the_demo_chain_under_serve_and_stops_on_sigterm(env):  # type: ignore[no-untyped-def]
     seeded = tidings(env, "demo", "--no-serve")
     assert "Published the press release" in seeded.stdout
