@@ -10,6 +10,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -155,22 +156,24 @@ def set_keyword(topic: Topic, word: str) -> Keyword | None:
     return keyword
 
 
+def text_followers(topic_ids: list[int]) -> QuerySet[TextSubscription]:
+    """Who a bulletin of these topics reaches by text: confirmed numbers following one of them
+    (a number following several is one recipient). A segment is of email subscribers' answers
+    and does not narrow it."""
+    return TextSubscription.objects.filter(topic_id__in=topic_ids, phone__status=Phone.CONFIRMED)
+
+
 def text_recipient_count(bulletin: Bulletin) -> int:
-    """How many numbers the bulletin's text send would reach now, as its snapshot (below)
-    picks them: every confirmed number that follows one of its topics by text. A segment is
-    of email subscribers' answers and does not narrow it."""
-    follows = Phone.objects.filter(
-        status=Phone.CONFIRMED, subscriptions__topic__in=bulletin.topics.all()
-    )
-    return follows.distinct().count()
+    """How many numbers the bulletin's text send would reach now."""
+    topic_ids = list(bulletin.topics.values_list("pk", flat=True))
+    return text_followers(topic_ids).values("phone_id").distinct().count()
 
 
 def start_bulletin_texts(bulletin: Bulletin) -> Send | None:
     """Start the text send of a bulletin just published: one row per confirmed number that
     follows one of its topics by text (the first of them), in one statement."""
     topic_ids = list(bulletin.topics.values_list("pk", flat=True))
-    follows = TextSubscription.objects.filter(topic_id__in=topic_ids, phone__status=Phone.CONFIRMED)
-    if not topic_ids or not follows.exists():
+    if not topic_ids or not text_followers(topic_ids).exists():
         return None
     send = Send.objects.create(
         kind=Send.BULLETIN, channel=Send.TEXT, bulletin=bulletin, state=Send.SENDING
